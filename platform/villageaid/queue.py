@@ -1,0 +1,151 @@
+"""The one place jobs are enqueued.
+
+Features never talk to RQ directly. Inside a transaction they call `defer()`, which writes a
+row to the job outbox in that same transaction; `commit()` commits and then enqueues those rows.
+So a job never looks for a row that is not committed yet, a rolled-back action enqueues nothing,
+and a Redis outage never fails the user's action: the row waits and `drain()` (run by the
+scheduler) enqueues it once Redis is back.
+
+With REDIS_URL unset, the same RQ code runs jobs in-process (`is_async=False` on fakeredis).
+"""
+import logging
+from datetime import timedelta
+
+import fakeredis
+from flask import current_app
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+from sqlalchemy import JSON, DateTime, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .extensions import db
+from .timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("default", "search")  # "search" has exactly one worker: the index has one writer
+MAX_INLINE_ATTEMPTS = 3
+
+
+class OutboxJob(db.Model):
+    """A job written in the transaction that caused it, enqueued after that transaction commits."""
+
+    __tablename__ = "job_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    func: Mapped[str] = mapped_column(String(200))
+    args: Mapped[list] = mapped_column(JSON, default=list)
+    queue_name: Mapped[str] = mapped_column(String(40), default="default")
+    created_at: Mapped["DateTime"] = mapped_column(DateTime(timezone=True), default=utcnow)
+    enqueued_at: Mapped["DateTime | None"] = mapped_column(DateTime(timezone=True), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def rq_job_id(self):
+        return f"outbox-{self.id}"
+
+
+def redis_connection():
+    """The Redis connection jobs go through: real Redis when REDIS_URL is set, else fakeredis."""
+    app = current_app._get_current_object()
+    conn = app.extensions.get("villageaid.redis")
+    if conn is None:
+        url = app.config.get("REDIS_URL")
+        if url:
+            # Short timeouts: a hung Redis must fail an enqueue in half a second, not a minute.
+            conn = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        else:
+            conn = fakeredis.FakeStrictRedis()
+        app.extensions["villageaid.redis"] = conn
+    return conn
+
+
+def is_inline():
+    return not current_app.config.get("REDIS_URL")
+
+
+def get_queue(name="default"):
+    """The RQ queue `name`; jobs run inline when no Redis is configured."""
+    return Queue(name, connection=redis_connection(), is_async=not is_inline())
+
+
+def defer(func, *args, queue="default"):
+    """Record job `func` (a dotted path such as "jobs.mail.send_email") with JSON-able args."""
+    row = OutboxJob(func=func, args=list(args), queue_name=queue)
+    db.session.add(row)
+    db.session.info.setdefault("villageaid.outbox", []).append(row)
+    return row
+
+
+def commit():
+    """Commit the session, then enqueue the jobs deferred in that transaction."""
+    db.session.commit()
+    dispatch_pending()
+
+
+def discard_pending():
+    """Forget deferred jobs after a rollback (their outbox rows were rolled back too)."""
+    db.session.info.pop("villageaid.outbox", None)
+
+
+def dispatch_pending():
+    rows = db.session.info.pop("villageaid.outbox", [])
+    for row in rows:
+        dispatch(row)
+
+
+def dispatch(row):
+    """Enqueue one outbox row; on failure leave it for `drain()` and say why."""
+    row.attempts += 1
+    try:
+        queue = get_queue(row.queue_name)
+        job = queue.enqueue(
+            row.func,
+            *row.args,
+            job_id=row.rq_job_id,
+            retry=None if queue.is_async is False else Retry(max=3, interval=[10, 60, 300]),
+            failure_ttl=30 * 24 * 3600,
+        )
+    except RedisError as exc:
+        log.warning("could not enqueue %s (%s); it stays in the outbox", row.func, exc)
+        row.last_error = f"enqueue failed: {exc}"
+        db.session.commit()
+        return False
+    if not queue.is_async and job.is_failed:
+        # Inline, a failing job does not raise: record it so drain() retries and it shows.
+        result = job.latest_result()
+        row.last_error = result.exc_string if result is not None else "failed"
+        log.error("job %s failed inline (attempt %s): %s", row.func, row.attempts, row.last_error)
+        if row.attempts >= MAX_INLINE_ATTEMPTS:
+            row.enqueued_at = utcnow()  # give up retrying; it stays visible as failed
+        db.session.commit()
+        return False
+    row.enqueued_at = utcnow()
+    row.last_error = None
+    db.session.commit()
+    return True
+
+
+def drain(min_age_seconds=5):
+    """Enqueue outbox rows that were never enqueued (Redis was down, or the process died)."""
+    cutoff = utcnow() - timedelta(seconds=min_age_seconds)
+    rows = db.session.scalars(
+        select(OutboxJob)
+        .where(OutboxJob.enqueued_at.is_(None), OutboxJob.created_at <= cutoff)
+        .order_by(OutboxJob.id)
+        .limit(500)
+    ).all()
+    done = 0
+    for row in rows:
+        done += bool(dispatch(row))
+    return done
+
+
+def failed_jobs():
+    """Outbox rows that failed and were given up, newest first (for the admin)."""
+    return db.session.scalars(
+        select(OutboxJob).where(OutboxJob.last_error.is_not(None)).order_by(OutboxJob.id.desc()).limit(100)
+    ).all()
+
