@@ -1,0 +1,96 @@
+"""VillageAid — the 万企帮万村 matchmaking platform. `create_app()` is the table of contents."""
+from pathlib import Path
+
+from flask import Flask
+
+import config as settings
+
+from . import cli, extensions, i18n, security, web
+from .extensions import api, babel, bootstrap, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def create_app(overrides=None):
+    """Build the app from config.py (environment) plus `overrides` (tests)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    configure(app, overrides)
+    register_extensions(app)
+    register_models()
+    register_blueprints(app)
+    web.register_errorhandlers(app)
+    web.register_template_helpers(app)
+    security.register_headers(app)
+    cli.register_commands(app)
+    return app
+
+
+def configure(app, overrides):
+    config_class = settings.config_for((overrides or {}).get("ENV_NAME"))
+    app.config.from_object(config_class)
+    app.config.update(overrides or {})
+    data_dir = Path(app.config["DATA_DIR"]).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app.config["DATA_DIR"] = str(data_dir)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{data_dir / 'villageaid.sqlite'}"
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    if app.config["ENV_NAME"] == "production" and app.config["SECRET_KEY"] in (None, "", "dev-only-not-secret"):
+        raise RuntimeError("SECRET_KEY must be set in production")
+
+
+def register_extensions(app):
+    db.init_app(app)
+    _sqlite_pragmas(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    bootstrap.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+
+
+def _sqlite_pragmas(app):
+    """WAL, a busy timeout and enforced foreign keys on SQLite (NOTES.md: 'database is locked')."""
+    from sqlalchemy import event
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        return
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+
+def register_models():
+    """Import every model module so metadata (and Alembic) sees all tables."""
+    from . import models  # noqa: F401
+
+
+def register_blueprints(app):
+    from .accounts.views import bp as accounts_bp
+    from .api import register_api
+    from .curation.views import bp as curation_bp
+    from .main.views import bp as main_bp
+    from .organizations.views import bp as organizations_bp
+    from .regions.views import bp as regions_bp
+    from .villages.views import bp as villages_bp
+
+    for blueprint in (main_bp, accounts_bp, organizations_bp, villages_bp, curation_bp, regions_bp):
+        app.register_blueprint(blueprint)
+    register_api(app)

@@ -1,0 +1,11 @@
+"""JSON API under /api/v1: the same services as the pages, bearer tokens, JSON errors."""
+from .auth import bp as auth_bp
+
+
+def register_api(app):
+    from ..extensions import api, csrf
+
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    for blueprint in (auth_bp,):
+        csrf.exempt(blueprint)  # bearer tokens, never cookies: no CSRF exposure
+        api.register_blueprint(blueprint, url_prefix="/api/v1")

@@ -1,0 +1,112 @@
+"""`flask --app villageaid …` commands that are not a single feature's."""
+import json
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+
+def register_commands(app):
+    app.cli.add_command(serve)
+    app.cli.add_command(demo)
+    app.cli.add_command(jobs)
+    app.cli.add_command(regions)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host, port):
+    """Serve the embedded default: the web app plus the in-process scheduler thread."""
+    from .scheduling import start_thread
+
+    app = current_app._get_current_object()
+    interval = app.config["SCHEDULER_INTERVAL_SECONDS"] or 30
+    start_thread(app, interval)
+    click.echo(f" * VillageAid on http://{host}:{port}/  (scheduler every {interval}s, data in {app.config['DATA_DIR']})")
+    from werkzeug.serving import run_simple
+
+    # Not app.run(): Flask ignores it inside a CLI command. No reloader: it would start a second scheduler.
+    run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+
+
+demo = AppGroup("demo", help="Demo data for a living site.")
+
+
+@demo.command("seed")
+@click.option("--if-empty", is_flag=True, help="Only seed when there are no users yet.")
+def demo_seed(if_empty):
+    """Create (or complete) the demo site; safe to run again."""
+    from .demo.seed import has_users, seed
+
+    if if_empty and has_users():
+        click.echo("database already has users; demo seed skipped")
+        return
+    summary = seed()
+    click.echo("demo seed: " + ", ".join(f"{k}={v}" for k, v in summary.items()))
+
+
+@demo.command("accounts")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def demo_accounts(as_json):
+    """Every demo account with its password, roles, organisation and villages."""
+    from .demo.seed import demo_accounts as accounts
+
+    rows = accounts()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo("Demo accounts (password for all: see below)")
+    for row in rows:
+        click.echo(f"  {row['email']:<34} {row['password']:<14} {','.join(row['roles'])}  {row['description']}")
+
+
+jobs = AppGroup("jobs", help="Background jobs.")
+
+
+@jobs.command("drain")
+def jobs_drain():
+    """Enqueue outbox jobs that were never enqueued (e.g. after a Redis outage)."""
+    from .queue import drain
+
+    click.echo(f"enqueued {drain(min_age_seconds=0)} job(s)")
+
+
+@jobs.command("tick")
+def jobs_tick():
+    """Run one scheduler tick: enqueue every periodic job that is due."""
+    from .scheduling import tick
+
+    click.echo("started: " + (", ".join(tick()) or "nothing due"))
+
+
+@jobs.command("scheduler")
+def jobs_scheduler():
+    """Run the scheduler loop (production: one or more beside `rq worker`)."""
+    from .scheduling import run_forever
+
+    app = current_app._get_current_object()
+    run_forever(app, app.config["SCHEDULER_INTERVAL_SECONDS"] or 30)
+
+
+@jobs.command("failed")
+def jobs_failed():
+    """List jobs that failed."""
+    from .queue import failed_jobs
+
+    for row in failed_jobs():
+        click.echo(f"#{row.id} {row.func} attempts={row.attempts}: {(row.last_error or '').splitlines()[-1:]}")
+
+
+regions = AppGroup("regions", help="Administrative divisions.")
+
+
+@regions.command("load")
+def regions_load():
+    """Add missing provinces, prefectures and counties from the national table."""
+    from .extensions import db
+    from .regions.services import SOURCE, load_national_divisions
+
+    added = load_national_divisions()
+    db.session.commit()
+    click.echo(f"added {added} divisions from {SOURCE}")

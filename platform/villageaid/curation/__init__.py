@@ -1,0 +1,1 @@
+"""The curators' console: verification queues scoped to a region."""

@@ -1,0 +1,1 @@
+"""Demo data: a living site built through the same services users go through."""

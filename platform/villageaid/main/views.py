@@ -1,0 +1,36 @@
+"""Home: the campaign's name and real counters from the database."""
+from flask import Blueprint, render_template
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..organizations.models import Organization
+from ..villages.models import Village
+
+bp = Blueprint("main", __name__)
+
+
+def counters():
+    """Verified villages and helpers, by kind — straight from the database."""
+    villages = db.session.scalar(select(func.count()).select_from(Village).where(Village.status == "verified"))
+    rows = db.session.execute(
+        select(Organization.kind, func.count()).where(Organization.status == "verified").group_by(Organization.kind)
+    ).all()
+    by_kind = {kind.value if hasattr(kind, "value") else kind: n for kind, n in rows}
+    return {"villages": villages, "enterprises": by_kind.get("enterprise", 0), "ngos": by_kind.get("ngo", 0)}
+
+
+@bp.get("/")
+def home():
+    latest_villages = db.session.scalars(
+        select(Village).where(Village.status == "verified").order_by(Village.verified_at.desc()).limit(6)
+    ).all()
+    latest_orgs = db.session.scalars(
+        select(Organization).where(Organization.status == "verified").order_by(Organization.verified_at.desc()).limit(6)
+    ).all()
+    return render_template("main/home.html", counters=counters(), villages=latest_villages, organizations=latest_orgs)
+
+
+@bp.get("/healthz")
+def healthz():
+    db.session.execute(select(1))
+    return {"ok": True}

@@ -1,0 +1,9 @@
+"""Every model, imported in one place for metadata and migrations."""
+from .accounts.models import ApiToken, Invitation, RoleGrant, User  # noqa: F401
+from .audit.models import AuditEvent  # noqa: F401
+from .notifications.models import Notification  # noqa: F401
+from .organizations.models import Membership, Organization  # noqa: F401
+from .queue import OutboxJob  # noqa: F401
+from .regions.models import Region  # noqa: F401
+from .scheduling import ScheduledTask  # noqa: F401
+from .villages.models import Village, VillageMember  # noqa: F401

@@ -1,0 +1,1 @@
+"""The in-site inbox and the e-mail that goes with it."""

@@ -1,0 +1,1 @@
+"""Helpers: enterprises (民营企业) and social organisations (社会组织)."""

@@ -1,0 +1,1 @@
+"""行政区划 — the province → prefecture → county → township → village tree."""

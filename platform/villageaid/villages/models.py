@@ -1,0 +1,82 @@
+"""A village, its 建档立卡 facts and its committee members."""
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ..timeutil import utcnow
+from ..verification import VerificationStatus, status_check
+
+# 致贫原因 as the 建档立卡 system names them.
+POVERTY_CAUSES = ("因病", "因残", "因学", "因灾", "缺土地", "缺水", "缺技术", "缺劳力", "缺资金", "交通条件落后", "自身发展动力不足")
+
+
+class Village(db.Model):
+    __tablename__ = "village"
+    __table_args__ = (
+        status_check("village"),
+        CheckConstraint("poor_households <= households", name="poor_within_households"),
+        CheckConstraint("households >= 0 AND poor_households >= 0 AND poor_population >= 0", name="counts_nonnegative"),
+        Index("ix_village_county_status", "county_code", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)  # 12-digit 统计用区划代码
+    name: Mapped[str] = mapped_column(String(80))
+    township_name: Mapped[str] = mapped_column(String(80))
+    province_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    prefecture_code: Mapped[str] = mapped_column(ForeignKey("region.code"), index=True)
+    county_code: Mapped[str] = mapped_column(ForeignKey("region.code"))
+    households: Mapped[int] = mapped_column(Integer)
+    poor_households: Mapped[int] = mapped_column(Integer)
+    poor_population: Mapped[int] = mapped_column(Integer)
+    poverty_causes: Mapped[list] = mapped_column(JSON, default=list)
+    industries: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=VerificationStatus.PENDING.value)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    province = relationship("Region", foreign_keys=[province_code], lazy="joined")
+    prefecture = relationship("Region", foreign_keys=[prefecture_code], lazy="joined")
+    county = relationship("Region", foreign_keys=[county_code], lazy="joined")
+    members = relationship("VillageMember", back_populates="village", cascade="all, delete-orphan")
+
+    @property
+    def region_code(self):
+        return self.code
+
+    @property
+    def place_name(self):
+        """四川省凉山彝族自治州昭觉县 — the village's place without the village itself."""
+        parts = [self.province.name]
+        if self.prefecture_code != self.province_code:
+            parts.append(self.prefecture.name)
+        parts += [self.county.name, self.township_name]
+        return "".join(parts)
+
+    @property
+    def is_verified(self):
+        return self.status == VerificationStatus.VERIFIED
+
+    def is_member(self, user):
+        return getattr(user, "id", None) is not None and any(m.user_id == user.id for m in self.members)
+
+
+class VillageMember(db.Model):
+    """A committee member (村委会成员 or 第一书记) acting for a village."""
+
+    __tablename__ = "village_member"
+    __table_args__ = (UniqueConstraint("user_id", "village_id", name="uq_village_member_user_village"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(40), default="村委会成员")
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user = relationship("User", back_populates="village_memberships")
+    village = relationship("Village", back_populates="members", lazy="joined")
