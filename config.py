@@ -40,6 +40,8 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_CN", "en")
 
+    PASSWORD_HASH_METHOD = "scrypt"
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -83,6 +85,8 @@ class TestConfig(Config):
     TESTING = True
     RATELIMIT_ENABLED = True
     SCHEDULER_INTERVAL_SECONDS = 0
+    # Not for production: scrypt costs ~60 ms a hash, and the suite creates hundreds of users.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 def config_for(env_name=None):

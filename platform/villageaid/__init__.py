@@ -6,7 +6,7 @@ from flask import Flask
 import config as settings
 
 from . import cli, extensions, i18n, security, web
-from .extensions import api, babel, bootstrap, csrf, db, limiter, login_manager, migrate
+from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, rest_api
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +56,7 @@ def register_extensions(app):
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=lambda: "Asia/Shanghai")
     bootstrap.init_app(app)
     limiter.init_app(app)
-    api.init_app(app)
+    rest_api.init_app(app)
 
 
 def _sqlite_pragmas(app):

@@ -32,4 +32,4 @@ csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-api = Api()
+rest_api = Api()  # flask-smorest: API blueprints and the OpenAPI document

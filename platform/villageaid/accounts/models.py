@@ -44,7 +44,9 @@ class User(UserMixin, db.Model):
     village_memberships = relationship("VillageMember", back_populates="user", lazy="selectin")
 
     def set_password(self, password):
-        self.password_hash = generate_password_hash(password)
+        from flask import current_app
+
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
         self.session_token = _new_session_token()
 
     def check_password(self, password):

@@ -3,9 +3,9 @@ from .auth import bp as auth_bp
 
 
 def register_api(app):
-    from ..extensions import api, csrf
+    from ..extensions import csrf, rest_api
 
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    rest_api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in (auth_bp,):
         csrf.exempt(blueprint)  # bearer tokens, never cookies: no CSRF exposure
-        api.register_blueprint(blueprint, url_prefix="/api/v1")
+        rest_api.register_blueprint(blueprint, url_prefix="/api/v1")

@@ -1,0 +1,177 @@
+"""Fixtures: a fresh database per test (SQLite always; PostgreSQL and Redis when CI provides them).
+
+SQLite tests copy a template database built once per session (schema + the national division
+table), so a fresh database costs a file copy. PostgreSQL tests share one schema per session and
+truncate everything but the reference data between tests. With TEST_DATABASE_URL or
+TEST_REDIS_URL set, a skipped database or queue test is a failure (see pytest_runtest_makereport).
+"""
+import os
+import re
+import shutil
+
+import pytest
+from sqlalchemy import text
+
+from villageaid import create_app
+from villageaid.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+
+
+def _build_schema(app):
+    from villageaid.regions.services import load_national_divisions
+
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        load_national_divisions()
+        db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    app = create_app({"ENV_NAME": "test", "DATA_DIR": str(path.parent), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    _build_schema(app)
+    with app.app_context():
+        db.engine.dispose()
+    return path
+
+
+def make_app(tmp_path, database_url, **overrides):
+    config = {
+        "ENV_NAME": "test",
+        "DATA_DIR": str(tmp_path / "data"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SITE_URL": "http://localhost",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app_factory(tmp_path, sqlite_template):
+    """Build an app on a fresh copy of the SQLite template; extra config as keyword arguments."""
+    made = []
+
+    def factory(**overrides):
+        path = tmp_path / f"test-{len(made)}.sqlite"
+        shutil.copy(sqlite_template, path)
+        app = make_app(tmp_path, f"sqlite:///{path}", **overrides)
+        made.append(app)
+        return app
+
+    yield factory
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory):
+    app = app_factory()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture(scope="session")
+def pg_schema():
+    if not TEST_DATABASE_URL:
+        pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped (CI sets it)")
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL})
+    _build_schema(app)
+    with app.app_context():
+        db.engine.dispose()
+    return TEST_DATABASE_URL
+
+
+@pytest.fixture
+def pg_app(tmp_path, pg_schema):
+    app = make_app(tmp_path, pg_schema)
+    with app.app_context():
+        tables = [t.name for t in db.metadata.sorted_tables if t.name != "region"]
+        db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        db.session.execute(text("DELETE FROM region WHERE level IN ('TOWNSHIP', 'VILLAGE')"))
+        db.session.commit()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_app(request):
+    """The same test on SQLite and on PostgreSQL (skipped locally without TEST_DATABASE_URL)."""
+    name = "app" if request.param == "sqlite" else "pg_app"
+    return request.getfixturevalue(name)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# Forms with CSRF, as a browser sends them ---------------------------------------------------
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token(client, url):
+    html = client.get(url).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1) or match.group(2)
+
+
+def post_form(client, url, data=None, *, page=None, follow=False):
+    """POST `data` to `url` with the CSRF token read from `page` (default: `url` itself)."""
+    payload = dict(data or {})
+    payload["csrf_token"] = csrf_token(client, page or url)
+    return client.post(url, data=payload, follow_redirects=follow)
+
+
+def login(client, email, password="password-123"):
+    response = post_form(client, "/auth/login", {"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response
+
+
+@pytest.fixture
+def as_user(client):
+    """Log the test client in as `user` (created by the factories with their default password)."""
+
+    def _as(user):
+        client.get("/?lang=zh_CN")
+        login(client, user.email)
+        return client
+
+    return _as
+
+
+# A skipped database or queue test is a failure where CI provides the services --------------
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not report.skipped:
+        return
+    wants_pg = "pg_app" in item.fixturenames or "pg_schema" in item.fixturenames
+    wants_redis = "redis_url" in item.fixturenames
+    if (wants_pg and TEST_DATABASE_URL) or (wants_redis and TEST_REDIS_URL):
+        report.outcome = "failed"
+        report.longrepr = f"skipped although the service is configured: {report.longrepr}"
+
+
+@pytest.fixture
+def redis_url():
+    if not TEST_REDIS_URL:
+        pytest.skip("TEST_REDIS_URL is not set: Redis queue tests skipped (CI sets it)")
+    import redis
+
+    conn = redis.Redis.from_url(TEST_REDIS_URL)
+    conn.flushdb()
+    yield TEST_REDIS_URL
+    conn.flushdb()
