@@ -4,6 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
+from ..formutil import options
+
 INDUSTRIES = [
     ("A", _l("A 农、林、牧、渔业")), ("B", _l("B 采矿业")), ("C", _l("C 制造业")),
     ("D", _l("D 电力、热力、燃气及水生产和供应业")), ("E", _l("E 建筑业")), ("F", _l("F 批发和零售业")),
@@ -19,18 +21,18 @@ SIZES = [("micro", _l("微型")), ("small", _l("小型")), ("medium", _l("中型
 
 
 class OrganizationForm(FlaskForm):
-    kind = SelectField(_l("类型"), choices=KINDS)
+    kind = SelectField(_l("类型"), choices=options(KINDS))
     name = StringField(_l("名称"), validators=[DataRequired(message=_l("请输入名称。")), Length(max=120)])
     credit_code = StringField(_l("统一社会信用代码"), validators=[
         DataRequired(message=_l("请输入统一社会信用代码。")),
         Length(min=18, max=18, message=_l("统一社会信用代码应为 18 位。")),
     ], description=_l("18 位，见营业执照或登记证书"))
-    industry = SelectField(_l("行业门类（国民经济行业分类）"), choices=INDUSTRIES)
+    industry = SelectField(_l("行业门类（国民经济行业分类）"), choices=options(INDUSTRIES))
     province_code = SelectField(_l("所在省份"), choices=[], validate_choice=False,
                                 validators=[DataRequired(message=_l("请选择省份。"))])
     prefecture_code = SelectField(_l("所在地市"), choices=[], validate_choice=False, validators=[Optional()],
                                   render_kw={"data-children-of": "#province_code", "data-blank": _l("（省级，不选地市）")})
-    size = SelectField(_l("规模"), choices=SIZES)
+    size = SelectField(_l("规模"), choices=options(SIZES))
     contact_name = StringField(_l("联系人"), validators=[DataRequired(message=_l("请输入联系人。")), Length(max=40)])
     contact_phone = StringField(_l("联系电话"), validators=[
         DataRequired(message=_l("请输入联系电话。")),

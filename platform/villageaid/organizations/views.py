@@ -8,6 +8,7 @@ from ..audit.services import events_for
 from ..errors import ServiceError
 from ..extensions import db
 from ..policy import curates
+from ..formutil import options
 from ..regions.views import choices
 from . import services
 from .forms import OrganizationForm
@@ -18,7 +19,7 @@ bp = Blueprint("organizations", __name__)
 
 def _fill_region_choices(form):
     form.province_code.choices = choices(None, blank=_("请选择省份"))
-    form.prefecture_code.choices = choices(form.province_code.data, blank=_("（省级，不选地市）")) if form.province_code.data else [("", _("请先选择省份"))]
+    form.prefecture_code.choices = choices(form.province_code.data, blank=_("（省级，不选地市）")) if form.province_code.data else options([("", _("请先选择省份"))])
 
 
 @bp.route("/helpers/new", methods=["GET", "POST"])

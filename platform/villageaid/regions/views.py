@@ -1,6 +1,7 @@
 """The division tree as JSON, for the cascading selects (province → prefecture → county)."""
 from flask import Blueprint, jsonify
 
+from ..formutil import options
 from . import services
 
 bp = Blueprint("regions", __name__)
@@ -13,6 +14,6 @@ def children(code=None):
 
 
 def choices(code=None, blank=None):
-    """(code, name) pairs for a select, with an optional blank first option."""
-    rows = [(r.code, r.name) for r in services.children(code)] if code is not False else []
-    return ([("", blank)] if blank is not None else []) + rows
+    """Options for a select of the children of `code`, with an optional blank first option."""
+    rows = [(r.code, r.name) for r in services.children(code)]
+    return options(([("", blank)] if blank is not None else []) + rows)

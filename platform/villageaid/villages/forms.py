@@ -5,6 +5,7 @@ from wtforms import IntegerField, SelectField, SelectMultipleField, StringField,
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..formutil import options
 from .models import POVERTY_CAUSES
 
 CAUSE_LABELS = {
@@ -39,6 +40,6 @@ class VillageForm(FlaskForm):
     households = _count(_l("总户数"))
     poor_households = _count(_l("建档立卡贫困户数"))
     poor_population = _count(_l("建档立卡贫困人口"))
-    poverty_causes = MultiCheckboxField(_l("主要致贫原因"), choices=[(c, CAUSE_LABELS[c]) for c in POVERTY_CAUSES], validators=[Optional()])
+    poverty_causes = MultiCheckboxField(_l("主要致贫原因"), choices=options((c, CAUSE_LABELS[c]) for c in POVERTY_CAUSES), validators=[Optional()])
     industries = StringField(_l("特色产业"), validators=[Length(max=200)], description=_l("如：花椒、核桃、乡村旅游"))
     description = TextAreaField(_l("村情简介（可选）"), validators=[Length(max=4000)])

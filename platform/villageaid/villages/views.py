@@ -8,6 +8,7 @@ from ..audit.services import events_for
 from ..errors import ServiceError
 from ..extensions import db
 from ..policy import curates
+from ..formutil import options
 from ..regions.views import choices
 from . import services
 from .forms import CAUSE_LABELS, VillageForm
@@ -18,8 +19,8 @@ bp = Blueprint("villages", __name__)
 
 def _fill_region_choices(form):
     form.province_code.choices = choices(None, blank=_("请选择省份"))
-    form.prefecture_code.choices = choices(form.province_code.data, blank=_("请选择地市")) if form.province_code.data else [("", _("请先选择省份"))]
-    form.county_code.choices = choices(form.prefecture_code.data, blank=_("请选择区县")) if form.prefecture_code.data else [("", _("请先选择地市"))]
+    form.prefecture_code.choices = choices(form.province_code.data, blank=_("请选择地市")) if form.province_code.data else options([("", _("请先选择省份"))])
+    form.county_code.choices = choices(form.prefecture_code.data, blank=_("请选择区县")) if form.prefecture_code.data else options([("", _("请先选择地市"))])
 
 
 @bp.route("/villages/new", methods=["GET", "POST"])
