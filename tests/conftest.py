@@ -77,20 +77,36 @@ def app(app_factory):
         yield app
 
 
+def _pg_options(schema):
+    # Each test session works in its own schema, so concurrent runs never clobber each other.
+    return {"pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={schema}"}}
+
+
 @pytest.fixture(scope="session")
 def pg_schema():
     if not TEST_DATABASE_URL:
         pytest.skip("TEST_DATABASE_URL is not set: PostgreSQL tests skipped (CI sets it)")
-    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL})
+    import sqlalchemy
+
+    schema = f"va_test_{os.getpid()}"
+    admin = sqlalchemy.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    app = create_app({"ENV_NAME": "test", "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL,
+                      "SQLALCHEMY_ENGINE_OPTIONS": _pg_options(schema)})
     _build_schema(app)
     with app.app_context():
         db.engine.dispose()
-    return TEST_DATABASE_URL
+    yield schema
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
 
 
 @pytest.fixture
 def pg_app(tmp_path, pg_schema):
-    app = make_app(tmp_path, pg_schema)
+    app = make_app(tmp_path, TEST_DATABASE_URL, SQLALCHEMY_ENGINE_OPTIONS=_pg_options(pg_schema))
     with app.app_context():
         tables = [t.name for t in db.metadata.sorted_tables if t.name != "region"]
         db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
