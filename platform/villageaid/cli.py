@@ -11,6 +11,7 @@ def register_commands(app):
     app.cli.add_command(demo)
     app.cli.add_command(jobs)
     app.cli.add_command(regions)
+    app.cli.add_command(users)
 
 
 @click.command("serve")
@@ -110,3 +111,46 @@ def regions_load():
     added = load_national_divisions()
     db.session.commit()
     click.echo(f"added {added} divisions from {SOURCE}")
+
+
+users = AppGroup("users", help="Accounts and roles (for the site operator).")
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.password_option()
+def users_create(email, name, password):
+    """Create a verified account (e.g. the first admin)."""
+    from .accounts import services as accounts
+    from .extensions import db
+    from .timeutil import utcnow
+
+    user = accounts.register(email, name, password)
+    user.email_verified_at = utcnow()
+    db.session.commit()
+    click.echo(f"created user #{user.id} {user.email}")
+
+
+@users.command("grant")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["admin", "curator", "donor"]))
+@click.option("--region", default=None, help="Curator scope: a division code or name (omit for national).")
+def users_grant(email, role, region):
+    """Give a user a role; a curator is scoped to --region (province, prefecture or county)."""
+    from .accounts import services as accounts
+    from .extensions import db
+    from .regions.services import resolve
+
+    user = accounts.find_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    scope = None
+    if region:
+        division = resolve(region)
+        if division is None:
+            raise click.ClickException(f"unknown division {region}")
+        scope = division.code
+    accounts.grant(user, role, scope if role == "curator" else None)
+    db.session.commit()
+    click.echo(f"{email}: {', '.join(user.role_names())}" + (f" (scope {scope})" if scope else ""))

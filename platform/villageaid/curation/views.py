@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 
 from ..errors import ServiceError
 from ..extensions import db
+from ..organizations.forms import INDUSTRIES
 from ..organizations.models import Organization
 from ..policy import curates
 from ..villages.forms import CAUSE_LABELS
@@ -30,7 +31,7 @@ def console():
         "curation/console.html",
         organizations=services.pending_organizations(current_user),
         villages=services.pending_villages(current_user),
-        form=DecisionForm(), cause_labels=CAUSE_LABELS,
+        form=DecisionForm(), cause_labels=CAUSE_LABELS, industry_labels=dict(INDUSTRIES),
     )
 
 
