@@ -5,7 +5,7 @@ from flask import Flask
 
 import config as settings
 
-from . import cli, extensions, i18n, security, web
+from . import cli, extensions, i18n, queue, security, web
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, rest_api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +50,8 @@ def configure(app, overrides):
 def register_extensions(app):
     db.init_app(app)
     _sqlite_pragmas(app)
+    queue.register_session_events(db.session)
+    app.after_request(_dispatch_jobs)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -57,6 +59,12 @@ def register_extensions(app):
     bootstrap.init_app(app)
     limiter.init_app(app)
     rest_api.init_app(app)
+
+
+def _dispatch_jobs(response):
+    """Enqueue jobs of transactions a view committed with a plain db.session.commit()."""
+    queue.dispatch_pending()
+    return response
 
 
 def _sqlite_pragmas(app):

@@ -71,11 +71,15 @@ def get_queue(name="default"):
     return Queue(name, connection=redis_connection(), is_async=not is_inline())
 
 
+PENDING = "villageaid.outbox.pending"  # deferred in the open transaction
+COMMITTED = "villageaid.outbox.committed"  # committed, not yet enqueued
+
+
 def defer(func, *args, queue="default"):
     """Record job `func` (a dotted path such as "jobs.mail.send_email") with JSON-able args."""
     row = OutboxJob(func=func, args=list(args), queue_name=queue)
     db.session.add(row)
-    db.session.info.setdefault("villageaid.outbox", []).append(row)
+    db.session.info.setdefault(PENDING, []).append(row)
     return row
 
 
@@ -85,15 +89,30 @@ def commit():
     dispatch_pending()
 
 
-def discard_pending():
-    """Forget deferred jobs after a rollback (their outbox rows were rolled back too)."""
-    db.session.info.pop("villageaid.outbox", None)
-
-
 def dispatch_pending():
-    rows = db.session.info.pop("villageaid.outbox", [])
-    for row in rows:
-        dispatch(row)
+    """Enqueue the jobs of transactions that have committed (called after commit and after each request)."""
+    while db.session.info.get(COMMITTED):
+        dispatch(db.session.info[COMMITTED].pop(0))
+
+
+def register_session_events(session):
+    """Track deferred jobs through commit and rollback, whoever commits (once per session factory)."""
+    from sqlalchemy import event
+
+    if not event.contains(session, "after_commit", _committed):
+        event.listen(session, "after_commit", _committed)
+        event.listen(session, "after_rollback", _rolled_back)
+
+
+def _committed(sess):
+    pending = sess.info.pop(PENDING, [])
+    if pending:
+        sess.info.setdefault(COMMITTED, []).extend(pending)
+
+
+def _rolled_back(sess):
+    # The outbox rows were rolled back with everything else: nothing to enqueue.
+    sess.info.pop(PENDING, None)
 
 
 def dispatch(row):
