@@ -6,6 +6,7 @@ from flask import Flask
 import config as settings
 
 from . import cli, extensions, i18n, queue, security, web
+from .search import services as search_services
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, rest_api
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +52,7 @@ def register_extensions(app):
     db.init_app(app)
     _sqlite_pragmas(app)
     queue.register_session_events(db.session)
+    search_services.register_session_events(db.session)
     app.after_request(_dispatch_jobs)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     login_manager.init_app(app)
@@ -88,6 +90,9 @@ def _sqlite_pragmas(app):
 def register_models():
     """Import every model module so metadata (and Alembic) sees all tables."""
     from . import models  # noqa: F401
+    from .search.documents import register_core_sources
+
+    register_core_sources()
 
 
 def register_blueprints(app):
@@ -97,8 +102,9 @@ def register_blueprints(app):
     from .main.views import bp as main_bp
     from .organizations.views import bp as organizations_bp
     from .regions.views import bp as regions_bp
+    from .search.views import bp as search_bp
     from .villages.views import bp as villages_bp
 
-    for blueprint in (main_bp, accounts_bp, organizations_bp, villages_bp, curation_bp, regions_bp):
+    for blueprint in (main_bp, accounts_bp, organizations_bp, villages_bp, curation_bp, regions_bp, search_bp):
         app.register_blueprint(blueprint)
     register_api(app)

@@ -12,6 +12,7 @@ def register_commands(app):
     app.cli.add_command(jobs)
     app.cli.add_command(regions)
     app.cli.add_command(users)
+    app.cli.add_command(search)
 
 
 @click.command("serve")
@@ -154,3 +155,39 @@ def users_grant(email, role, region):
     accounts.grant(user, role, scope if role == "curator" else None)
     db.session.commit()
     click.echo(f"{email}: {', '.join(user.role_names())}" + (f" (scope {scope})" if scope else ""))
+
+
+search = AppGroup("search", help="The full-text search index.")
+
+
+@search.command("rebuild")
+def search_rebuild():
+    """Recreate the index from the database (in a new directory, swapped in when done)."""
+    from .search.services import count_public, rebuild
+
+    with click.progressbar(length=count_public(), label="indexing") as bar:
+        state = {"done": 0}
+
+        def progress(done, _total):
+            bar.update(done - state["done"])
+            state["done"] = done
+
+        count = rebuild(progress=progress)
+    click.echo(f"indexed {count} documents")
+
+
+@search.command("verify")
+def search_verify():
+    """Compare index and database; exit 1 listing what is missing, stale or extra."""
+    from .search.services import verify
+
+    missing, stale, extra = verify()
+    for label, ids in (("missing", missing), ("stale", stale), ("extra", extra)):
+        for doc_id in ids[:50]:
+            click.echo(f"{label}: {doc_id}")
+        if len(ids) > 50:
+            click.echo(f"{label}: … and {len(ids) - 50} more")
+    if missing or stale or extra:
+        click.echo(f"index differs from database: {len(missing)} missing, {len(stale)} stale, {len(extra)} extra")
+        raise SystemExit(1)
+    click.echo("index matches the database")

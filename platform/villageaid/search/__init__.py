@@ -1,0 +1,1 @@
+"""Search wiring: rows become documents for `search_index`, indexed by jobs after commit."""

@@ -1,0 +1,72 @@
+"""Turning rows into plain search documents. Features register their searchable models here."""
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sqlalchemy import select
+
+from ..extensions import db
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str
+    model: Any
+    to_document: Callable[[Any], dict]  # the document of a public row
+    public: Callable[[], Any]  # SQL condition selecting the rows that belong in the index
+
+    def is_public(self, obj):
+        return bool(db.session.scalar(select(self.model.id).where(self.model.id == obj.id, self.public())))
+
+
+SOURCES: dict[str, Source] = {}
+
+
+def register(kind, model, to_document, public):
+    SOURCES[kind] = Source(kind, model, to_document, public)
+
+
+def kind_of(obj):
+    for source in SOURCES.values():
+        if isinstance(obj, source.model):
+            return source.kind
+    return None
+
+
+def with_stamp(doc):
+    """Add a stamp that changes whenever the document does (what `search verify` compares)."""
+    payload = json.dumps(doc, sort_keys=True, default=str, ensure_ascii=False)
+    return {**doc, "stamp": hashlib.sha1(payload.encode()).hexdigest()[:16]}
+
+
+def _place(*regions):
+    return [r.name for r in regions if r is not None]
+
+
+def village_document(v):
+    prefecture = v.prefecture if v.prefecture_code != v.province_code else None
+    return {
+        "doc_id": f"village:{v.id}", "kind": "village", "obj_id": v.id, "title": v.name,
+        "body": " ".join(filter(None, [v.industries, v.description, v.township_name])),
+        "place": _place(v.province, prefecture, v.county) + [v.township_name, v.name],
+        "province": v.province_code, "prefecture": v.prefecture_code, "county": v.county_code,
+        "status": v.status, "created": v.created_at,
+    }
+
+
+def organization_document(o):
+    return {
+        "doc_id": f"organization:{o.id}", "kind": "organization", "obj_id": o.id, "title": o.name,
+        "body": o.description or "", "place": _place(o.province, o.prefecture),
+        "province": o.province_code, "prefecture": o.prefecture_code, "status": o.status,
+        "created": o.created_at,
+    }
+
+
+def register_core_sources():
+    from ..organizations.models import Organization
+    from ..villages.models import Village
+
+    register("village", Village, village_document, lambda: Village.status == "verified")
+    register("organization", Organization, organization_document, lambda: Organization.status == "verified")
