@@ -75,3 +75,11 @@ def test_search_page_messages_and_highlight(client, app):
     assert "常用虚词" in html
     html = client.get("/search?q=完全不存在的词语xyz").get_data(as_text=True)
     assert "没有找到匹配的结果" in html
+
+
+def test_search_api(client, app):
+    village = factories.village(name="核桃沟村")
+    body = client.get("/api/v1/search?q=核桃沟村").get_json()
+    assert body["total"] == 1 and body["items"][0]["url"] == f"/villages/{village.id}"
+    response = client.get("/api/v1/search?q=的")
+    assert response.status_code == 400 and response.get_json()["error"]["fields"]["q"]

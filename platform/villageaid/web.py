@@ -49,7 +49,8 @@ ERROR_TEXTS = {
 }
 
 API_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-             409: "conflict", 413: "too_large", 422: "bad_request", 429: "rate_limited", 500: "server_error"}
+             409: "conflict", 413: "too_large", 422: "bad_request", 429: "rate_limited", 500: "server_error",
+             503: "unavailable"}
 
 
 def error_response(status, message=None, fields=None):

@@ -27,22 +27,29 @@ def parse_args(args):
             "sort": sort, "page": page}
 
 
+PROBLEMS = {
+    "empty_query": lambda: _("搜索词只包含常用虚词或标点，请换一个更具体的词，如村名、产品或行业。"),
+    "rebuilding": lambda: _("搜索索引正在重建，请稍后再试。"),
+}
+
+
 def run(params):
-    """(results, message): a message instead of results for empty queries and rebuilds."""
+    """(results, problem): a problem ("empty_query", "rebuilding") instead of results, or neither."""
     if not params["q"] and not params["filters"] and not params["kinds"]:
         return None, None
     try:
         return services.query(params["q"], kinds=params["kinds"], filters=params["filters"],
                               sort=params["sort"], page=params["page"], per_page=PER_PAGE), None
     except services.EmptyQuery:
-        return None, _("搜索词只包含常用虚词或标点，请换一个更具体的词，如村名、产品或行业。")
+        return None, "empty_query"
     except services.SearchUnavailable:
-        return None, _("搜索索引正在重建，请稍后再试。")
+        return None, "rebuilding"
 
 
 @bp.get("/search")
 def search_page():
     params = parse_args(request.args)
-    results, message = run(params)
+    results, problem = run(params)
+    message = PROBLEMS[problem]() if problem else None
     return render_template("search/results.html", params=params, results=results, message=message,
                            provinces=regions.children(None))

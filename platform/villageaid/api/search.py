@@ -1,0 +1,68 @@
+"""GET /search — the same search as the /search page."""
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from ..errors import ServiceError
+from ..search.views import PER_PAGE, PROBLEMS, parse_args, run
+
+bp = Blueprint("api_search", __name__, description="Full-text search over needs, villages and organisations")
+
+
+class SearchArgs(Schema):
+    q = fields.String(load_default="")
+    type = fields.String(load_default=None)
+    province = fields.String(load_default=None)
+    prefecture = fields.String(load_default=None)
+    county = fields.String(load_default=None)
+    category = fields.String(load_default=None)
+    status = fields.String(load_default=None)
+    unit = fields.String(load_default=None)
+    sort = fields.String(load_default="relevance")
+    page = fields.Integer(load_default=1)
+
+
+class SearchItem(Schema):
+    doc_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    obj_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    place = fields.String(allow_none=True)
+    snippet = fields.String(allow_none=True)
+    score = fields.Float(allow_none=True)
+    url = fields.String(required=True)
+
+
+class SearchResponse(Schema):
+    items = fields.List(fields.Nested(SearchItem), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    suggestion = fields.String(allow_none=True)
+
+
+PATHS = {"need": "/needs/", "village": "/villages/", "organization": "/helpers/"}
+
+
+class RebuildingIndex(ServiceError):
+    status = 503
+
+
+@bp.route("/search")
+class Search(MethodView):
+    @bp.arguments(SearchArgs, location="query")
+    @bp.response(200, SearchResponse)
+    def get(self, _args):
+        """Search; `snippet` is HTML with matches in <mark>, everything else escaped."""
+        params = parse_args(request.args)
+        results, problem = run(params)
+        if problem == "rebuilding":
+            raise RebuildingIndex(PROBLEMS[problem]())
+        if problem == "empty_query":
+            raise ServiceError(PROBLEMS[problem](), fields={"q": [PROBLEMS[problem]()]})
+        if results is None:
+            return {"items": [], "total": 0, "page": params["page"], "per_page": PER_PAGE, "suggestion": None}
+        items = [{**item, "url": PATHS[item["kind"]] + str(item["obj_id"])} for item in results.items]
+        return {"items": items, "total": results.total, "page": results.page, "per_page": results.per_page,
+                "suggestion": results.suggestion}
