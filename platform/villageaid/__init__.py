@@ -5,7 +5,7 @@ from flask import Flask
 
 import config as settings
 
-from . import cli, extensions, i18n, queue, security, web
+from . import cli, i18n, queue, security, web
 from .search import services as search_services
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, rest_api
 

@@ -8,7 +8,7 @@ from ..audit.services import events_for
 from ..errors import ServiceError
 from ..extensions import db
 from ..policy import curates
-from ..formutil import options
+from ..formutil import options, report_service_error
 from ..regions.views import choices
 from . import services
 from .forms import OrganizationForm
@@ -37,10 +37,7 @@ def register():
                 description=form.description.data,
             )
         except ServiceError as exc:
-            db.session.rollback()
-            for name, message in exc.fields.items():
-                getattr(form, name).errors.append(message)
-            flash(str(exc), "danger")
+            report_service_error(form, exc)
         else:
             flash(_("已提交审核。所在地区的工商联审核后会通知您。"), "success")
             return redirect(url_for("organizations.show", org_id=org.id))
