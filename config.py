@@ -54,9 +54,13 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI")  # default: Redis if set, else memory
     RATELIMIT_HEADERS_ENABLED = True
+    # A Redis outage must not turn sign-in into a 500: count in memory until Redis is back.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "20 per 10 minutes")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 10 minutes")
     RESET_LIMIT = os.environ.get("RESET_LIMIT", "5 per hour")
+    REPORT_LIMIT = os.environ.get("REPORT_LIMIT", "10 per hour")  # 投诉举报 filed per IP address
 
     BOOTSTRAP_SERVE_LOCAL = True  # the site must work with no internet
     BOOTSTRAP_BTN_STYLE = "primary"

@@ -20,12 +20,14 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
 def _build_schema(app):
+    from villageaid.regions.pairing import load_table
     from villageaid.regions.services import load_national_divisions
 
     with app.app_context():
         db.drop_all()
         db.create_all()
         load_national_divisions()
+        load_table()  # the East-West pairing table: reference data, like the divisions
         db.session.commit()
 
 
@@ -108,7 +110,7 @@ def pg_schema():
 def pg_app(tmp_path, pg_schema):
     app = make_app(tmp_path, TEST_DATABASE_URL, SQLALCHEMY_ENGINE_OPTIONS=_pg_options(pg_schema))
     with app.app_context():
-        tables = [t.name for t in db.metadata.sorted_tables if t.name != "region"]
+        tables = [t.name for t in db.metadata.sorted_tables if t.name not in ("region", "pairing_rule")]
         db.session.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
         db.session.execute(text("DELETE FROM region WHERE level IN ('TOWNSHIP', 'VILLAGE')"))
         db.session.commit()
@@ -127,6 +129,24 @@ def any_app(request):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_g_per_request():
+    """Every test-client request starts with an empty `g`, as it does in production.
+
+    The `app` fixture keeps an app context pushed, and Flask reuses it for test-client requests,
+    so without this `g` outlives a request: Flask-Login's cached user (g._login_user) and
+    Flask-Babel's cached locale would leak from one request, and one client, into the next.
+    """
+    from flask import g, request_started
+
+    def _clear(_sender, **_extra):
+        vars(g._get_current_object()).clear()
+
+    request_started.connect(_clear, weak=False)
+    yield
+    request_started.disconnect(_clear)
 
 
 # Forms with CSRF, as a browser sends them ---------------------------------------------------
@@ -182,12 +202,19 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def redis_url():
+def redis_url(worker_id):
+    """TEST_REDIS_URL, on a database of this xdist worker's own: the fixture flushes it, and a
+    flush on a database another worker's test is using would drop that test's jobs."""
     if not TEST_REDIS_URL:
         pytest.skip("TEST_REDIS_URL is not set: Redis queue tests skipped (CI sets it)")
     import redis
+    from urllib.parse import urlsplit, urlunsplit
 
-    conn = redis.Redis.from_url(TEST_REDIS_URL)
+    parts = urlsplit(TEST_REDIS_URL)
+    base = int(parts.path.strip("/") or 0)
+    offset = int(worker_id[2:]) if worker_id.startswith("gw") else 0
+    url = urlunsplit(parts._replace(path=f"/{(base - offset) % 16}"))
+    conn = redis.Redis.from_url(url)
     conn.flushdb()
-    yield TEST_REDIS_URL
+    yield url
     conn.flushdb()

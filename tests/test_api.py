@@ -1,0 +1,167 @@
+"""The JSON API's foundation: bearer tokens, /me, JSON errors, the OpenAPI document."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests import factories
+from tests.conftest import login
+from villageaid.accounts.models import ApiToken
+from villageaid.extensions import db
+from villageaid.timeutil import utcnow
+
+TOKEN_URL = "/api/v1/auth/token"
+
+
+def get_token(client, user, password=factories.PASSWORD):
+    response = client.post(TOKEN_URL, json={"email": user.email, "password": password})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["token"]
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def assert_error(response, status, code):
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "fields"}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    return body["error"]
+
+
+def test_a_token_for_email_and_password_and_me_with_it(client):
+    user = factories.user(email="api@example.cn", name="接口用户")
+    org = factories.organization(user)
+    village = factories.village(user)
+    response = client.post(TOKEN_URL, json={"email": "API@example.cn", "password": factories.PASSWORD})
+    assert response.status_code == 201
+    token = response.get_json()["token"]
+    assert token.startswith("va_") and len(token) > 40
+    # Only a hash is stored.
+    assert db.session.scalar(select(ApiToken.token_hash)) != token
+
+    me = client.get("/api/v1/me", headers=bearer(token))
+    assert me.status_code == 200
+    body = me.get_json()
+    assert body["id"] == user.id and body["email"] == "api@example.cn" and body["name"] == "接口用户"
+    assert body["roles"] == ["donor", "enterprise_member", "village_committee"]
+    assert body["organization_id"] == org.id and body["organization_ids"] == [org.id]
+    assert body["village_ids"] == [village.id]
+    assert body["curator_scopes"] == []
+    assert db.session.scalar(select(ApiToken.revoked_at)) is None
+
+
+def test_me_for_a_plain_donor_and_a_curator(client):
+    donor = factories.user()
+    body = client.get("/api/v1/me", headers=bearer(get_token(client, donor))).get_json()
+    assert (body["roles"], body["organization_id"], body["village_ids"]) == (["donor"], None, [])
+    curator = factories.curator(factories.SICHUAN)
+    body = client.get("/api/v1/me", headers=bearer(get_token(client, curator))).get_json()
+    assert body["roles"] == ["curator", "donor"] and body["curator_scopes"] == [factories.SICHUAN]
+
+
+def test_a_wrong_password_is_a_json_401(client):
+    user = factories.user()
+    error = assert_error(client.post(TOKEN_URL, json={"email": user.email, "password": "wrong-password"}), 401, "unauthorized")
+    assert error["message"] == "邮箱或密码不正确。" and error["fields"] == {}
+    assert_error(client.post(TOKEN_URL, json={"email": "nobody@example.cn", "password": "wrong-password"}), 401, "unauthorized")
+    assert db.session.scalar(select(ApiToken.id)) is None
+
+
+def test_missing_and_malformed_fields_are_a_400_naming_them(client):
+    error = assert_error(client.post(TOKEN_URL, json={}), 400, "bad_request")
+    assert set(error["fields"]) == {"email", "password"}
+    error = assert_error(client.post(TOKEN_URL, json={"email": "not-an-email", "password": "x"}), 400, "bad_request")
+    assert set(error["fields"]) == {"email"}
+    assert_error(client.post(TOKEN_URL, data="email=x", content_type="application/x-www-form-urlencoded"), 400, "bad_request")
+
+
+def test_deleting_the_token_revokes_it(client):
+    user = factories.user()
+    token, other = get_token(client, user), get_token(client, user)
+    response = client.delete(TOKEN_URL, headers=bearer(token))
+    assert response.status_code == 204
+    assert_error(client.get("/api/v1/me", headers=bearer(token)), 401, "unauthorized")
+    assert_error(client.delete(TOKEN_URL, headers=bearer(token)), 401, "unauthorized")
+    # The user's other token is untouched.
+    assert client.get("/api/v1/me", headers=bearer(other)).status_code == 200
+
+
+@pytest.mark.parametrize("header", [None, "Bearer", "Bearer ", "Token va_x", "Basic dXNlcjpwYXNz", "Bearer va_not_a_real_token"])
+def test_missing_or_bad_authorization_is_a_401(client, header):
+    headers = {"Authorization": header} if header is not None else {}
+    assert_error(client.get("/api/v1/me", headers=headers), 401, "unauthorized")
+
+
+def test_the_bearer_scheme_is_case_insensitive(client):
+    token = get_token(client, factories.user())
+    assert client.get("/api/v1/me", headers={"Authorization": f"bearer {token}"}).status_code == 200
+
+
+def test_an_expired_token_and_a_deactivated_user_are_refused(client):
+    user = factories.user()
+    token = get_token(client, user)
+    row = db.session.scalar(select(ApiToken))
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert_error(client.get("/api/v1/me", headers=bearer(token)), 401, "unauthorized")
+
+    token = get_token(client, user)
+    user.active = False
+    db.session.commit()
+    assert_error(client.get("/api/v1/me", headers=bearer(token)), 401, "unauthorized")
+    assert_error(client.post(TOKEN_URL, json={"email": user.email, "password": factories.PASSWORD}), 401, "unauthorized")
+
+
+def test_session_cookies_do_not_authenticate_api_calls(client):
+    user = factories.user()
+    login(client, user.email)
+    assert client.get("/me").status_code == 200  # the browser session works for pages
+    assert_error(client.get("/api/v1/me"), 401, "unauthorized")
+    assert_error(client.delete(TOKEN_URL), 401, "unauthorized")
+
+
+def test_the_api_needs_no_csrf_token(app):
+    # CSRF is on in tests; the JSON API is exempt because it never trusts cookies.
+    assert app.config.get("WTF_CSRF_ENABLED", True)
+    user = factories.user()
+    client = app.test_client()
+    assert client.post(TOKEN_URL, json={"email": user.email, "password": factories.PASSWORD}).status_code == 201
+
+
+def test_unknown_api_paths_and_methods_are_json_errors(client):
+    assert_error(client.get("/api/v1/xyz"), 404, "not_found")
+    assert_error(client.post("/api/v1/xyz/1/approve", json={}), 404, "not_found")
+    assert_error(client.put("/api/v1/me"), 405, "method_not_allowed")
+    # A page outside the API stays an HTML page.
+    response = client.get("/no-such-page")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+
+
+def test_token_requests_are_throttled_per_account(client):
+    user = factories.user()
+    for _ in range(5):
+        assert client.post(TOKEN_URL, json={"email": user.email, "password": "wrong-password"}).status_code == 401
+    assert_error(client.post(TOKEN_URL, json={"email": user.email, "password": factories.PASSWORD}), 429, "rate_limited")
+
+
+def test_the_openapi_document_is_valid_and_lists_the_auth_endpoints(client):
+    import schemathesis
+
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    doc = response.get_json()
+    assert doc["openapi"].startswith("3.")
+    assert doc["info"]["title"] and doc["info"]["version"]
+    schemathesis.openapi.from_dict(doc).validate()  # raises on a document that breaks the OpenAPI 3 schema
+    assert {"post", "delete"} <= set(doc["paths"]["/api/v1/auth/token"])
+    assert "get" in doc["paths"]["/api/v1/me"]
+    assert doc["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}
+    assert doc["paths"]["/api/v1/me"]["get"]["security"] == [{"bearerAuth": []}]
+    me_schema = doc["components"]["schemas"]["MeResponse"]["properties"]
+    assert {"roles", "organization_id", "village_ids"} <= set(me_schema)
