@@ -1,0 +1,298 @@
+"""The public list of needs: filters, sorts and pagination that stay fast at 300,000 rows.
+
+Every filter is a column of the need row (region codes and totals are copied there) and every
+sort has an index led by status, or by province and status. Next/previous links carry a keyset
+cursor (the last row's sort key and id), so paging deep stays an index range scan; a bare
+`page=N` (a bookmark, or a jump) falls back to OFFSET. Totals are counted once per filter
+combination and cached for a minute (NOTES.md: COUNT(*) is the slow part on PostgreSQL).
+"""
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..regions import services as regions
+from ..regions.models import Level, Region
+from ..timeutil import as_utc
+from .models import CATEGORY_LABELS, Category, Need, NeedStatus, Unit
+
+PER_PAGE = 20
+MAX_PER_PAGE = 100
+MAX_OFFSET = 20_000  # deeper than this, use the cursor links (or narrow the filters)
+COUNT_CACHE_SIZE = 5000
+
+# name → (column, descending). The id breaks ties in the same direction, so (key, id) is one row value.
+SORTS = {
+    "newest": (Need.published_at, True),
+    "deadline": (Need.deadline, False),
+    "least_pledged": (Need.pledged_permille, False),
+    "most_beneficiaries": (Need.people, True),
+}
+SORT_LABELS = {"newest": lambda: _("最新发布"), "deadline": lambda: _("截止最近"),
+               "least_pledged": lambda: _("认捐最少"), "most_beneficiaries": lambda: _("受益人最多")}
+STATUS_CHOICES = ("open", "all", "fully_pledged", "in_delivery", "completed", "closed", "expired")
+
+
+@dataclass
+class Filters:
+    province: Region | None = None
+    prefecture: Region | None = None
+    county: Region | None = None
+    category: str | None = None
+    unit: str | None = None
+    status: str = "open"
+    sort: str = "newest"
+    page: int = 1
+    per_page: int = PER_PAGE
+    after: str | None = None
+    before: str | None = None
+    errors: dict = field(default_factory=dict)
+
+    @property
+    def region(self):
+        return self.county or self.prefecture or self.province
+
+    def query_args(self, **changes):
+        """The filters as query parameters (codes, not names), for links that keep them."""
+        args = {
+            "province": self.province.code if self.province else None,
+            "prefecture": self.prefecture.code if self.prefecture else None,
+            "county": self.county.code if self.county else None,
+            "category": self.category, "unit": self.unit,
+            "status": self.status if self.status != "open" else None,
+            "sort": self.sort if self.sort != "newest" else None,
+            "per_page": self.per_page if self.per_page != PER_PAGE else None,
+        }
+        args.update(changes)
+        return {k: v for k, v in args.items() if v not in (None, "")}
+
+    def count_key(self):
+        return (self.region.code if self.region else None, self.region.level if self.region else None,
+                self.category, self.unit, self.status)
+
+
+# Chinese category names are accepted in query strings as well as the codes (category=产业).
+CATEGORY_NAMES = {"产业": "industry", "就业": "employment", "公益": "charity", "技能": "skills", "消费": "consumption",
+                  "志愿": "volunteering"}
+
+
+def _lookup(value, within):
+    """A province, prefecture or county by code or exact name (searched inside `within` if given)."""
+    value = str(value).strip()
+    if value.isdigit():
+        return regions.get(value)
+    query = select(Region).where(Region.name == value, Region.level.in_([Level.PROVINCE, Level.PREFECTURE, Level.COUNTY]))
+    if within is not None:
+        query = query.where(Region.code.startswith(within.prefix))
+    return db.session.scalars(query.order_by(Region.level, Region.code)).first()
+
+
+def _regions(args, errors):
+    """{level: Region} from province/prefecture/county parameters, each inside the one before.
+
+    A region lands in the slot of its real level: a municipality's district (北京市东城区) picked in
+    the prefecture box is a county, because municipalities have no prefecture level.
+    """
+    slots, within = {}, None
+    for name in ("province", "prefecture", "county"):
+        value = args.get(name)
+        if not value:
+            continue
+        region = _lookup(value, within)
+        if region is None or region.level > Level.COUNTY:
+            errors[name] = _("未找到地区：%(value)s", value=value)
+            continue
+        if within is not None and not within.contains(region.code):
+            errors[name] = _("%(child)s 不属于 %(parent)s。", child=region.name, parent=within.name)
+            continue
+        slots[region.level] = within = region
+    deepest = slots.get(Level.COUNTY) or slots.get(Level.PREFECTURE)
+    if deepest is not None:
+        slots.setdefault(Level.PROVINCE, regions.get(deepest.code[:2]))
+        if Level.COUNTY in slots and Level.PREFECTURE not in slots:
+            parent = regions.get(slots[Level.COUNTY].parent_code)
+            if parent is not None and parent.level == Level.PREFECTURE:
+                slots[Level.PREFECTURE] = parent
+    return slots
+
+
+def _category(value, errors):
+    if not value:
+        return None
+    if value in {c.value for c in Category}:
+        return value
+    for category, label in CATEGORY_LABELS.items():
+        if value == str(label):
+            return category.value
+    if value in CATEGORY_NAMES:
+        return CATEGORY_NAMES[value]
+    errors["category"] = _("未知的类别：%(value)s", value=value)
+    return None
+
+
+def _int(value, default, errors, name, low=1, high=None):
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        errors[name] = _("应为整数。")
+        return default
+    if number < low or (high is not None and number > high):
+        errors[name] = _("超出范围。")
+        return default
+    return number
+
+
+def parse(args):
+    """Filters from query parameters (a page's request.args or the API's); bad values land in `.errors`."""
+    errors = {}
+    slots = _regions(args, errors)
+    unit = args.get("unit") or None
+    if unit and unit not in {u.value for u in Unit}:
+        errors["unit"] = _("未知的单位：%(value)s", value=unit)
+        unit = None
+    status = args.get("status") or "open"
+    if status not in STATUS_CHOICES:
+        errors["status"] = _("未知的状态：%(value)s", value=status)
+        status = "open"
+    sort = args.get("sort") or "newest"
+    if sort not in SORTS:
+        errors["sort"] = _("未知的排序：%(value)s", value=sort)
+        sort = "newest"
+    per_page = _int(args.get("per_page"), PER_PAGE, errors, "per_page", 1, MAX_PER_PAGE)
+    page = _int(args.get("page"), 1, errors, "page", 1, None)
+    return Filters(province=slots.get(Level.PROVINCE), prefecture=slots.get(Level.PREFECTURE),
+                   county=slots.get(Level.COUNTY), category=_category(args.get("category"), errors),
+                   unit=unit, status=status, sort=sort, page=page, per_page=per_page,
+                   after=args.get("after") or None, before=args.get("before") or None, errors=errors)
+
+
+def conditions(filters):
+    """WHERE clauses for `filters` (status first: every index starts with it or with the province)."""
+    where = []
+    if filters.status == "open":
+        where.append(Need.status == NeedStatus.PUBLISHED.value)
+    elif filters.status == "all":
+        where.append(Need.published_at.is_not(None))  # published once, public for good (partial indexes)
+    else:
+        where.append(Need.status == filters.status)
+    if filters.county is not None:
+        where.append(Need.county_code == filters.county.code)
+    elif filters.prefecture is not None:
+        where.append(Need.prefecture_code == filters.prefecture.code)
+    elif filters.province is not None:
+        where.append(Need.province_code == filters.province.code)
+    if filters.category:
+        where.append(Need.category == filters.category)
+    if filters.unit:
+        where.append(Need.unit == filters.unit)
+    return where
+
+
+def count(filters):
+    """How many needs match, cached per filter combination for NEEDS_COUNT_CACHE_SECONDS."""
+    cache = current_app.extensions.setdefault("villageaid.need_counts", {})
+    key = filters.count_key()
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    total = db.session.scalar(select(func.count()).select_from(Need).where(*conditions(filters)))
+    if len(cache) >= COUNT_CACHE_SIZE:
+        cache.clear()
+    cache[key] = (total, now + current_app.config.get("NEEDS_COUNT_CACHE_SECONDS", 60))
+    return total
+
+
+# Keyset cursors: "<id>~<sort key>", the key as ISO text or an integer -----------------------
+
+def encode_cursor(need, sort):
+    value = getattr(need, SORTS[sort][0].key)
+    if isinstance(value, datetime):
+        value = as_utc(value).isoformat()
+    elif isinstance(value, date):
+        value = value.isoformat()
+    return f"{need.id}~{value}"
+
+
+def decode_cursor(text, sort):
+    """(key, id) from a cursor, or None when it does not parse."""
+    try:
+        id_text, value = text.split("~", 1)
+        need_id = int(id_text)
+        column = SORTS[sort][0]
+        if column is Need.published_at:
+            key = as_utc(datetime.fromisoformat(value))
+        elif column is Need.deadline:
+            key = date.fromisoformat(value)
+        else:
+            key = int(value)
+    except (ValueError, AttributeError):
+        return None
+    return key, need_id
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    per_page: int
+    next_cursor: str | None
+    prev_cursor: str | None
+
+    @property
+    def pages(self):
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self):
+        return self.next_cursor is not None
+
+    @property
+    def has_prev(self):
+        return self.page > 1
+
+
+def search(filters):
+    """One page of needs for `filters`, with the total and the cursors of the neighbouring pages."""
+    column, descending = SORTS[filters.sort]
+    key = tuple_(column, Need.id)
+    query = select(Need).where(*conditions(filters)).options(selectinload(Need.village))
+    backwards = False
+    cursor = decode_cursor(filters.after, filters.sort) if filters.after else None
+    if filters.before and cursor is None:
+        cursor = decode_cursor(filters.before, filters.sort)
+        backwards = cursor is not None
+    if cursor is not None:
+        later = (key < tuple_(*cursor)) if descending else (key > tuple_(*cursor))
+        earlier = (key > tuple_(*cursor)) if descending else (key < tuple_(*cursor))
+        query = query.where(earlier if backwards else later)
+    forward_desc = descending != backwards
+    order = [column.desc(), Need.id.desc()] if forward_desc else [column.asc(), Need.id.asc()]
+    query = query.order_by(*order).limit(filters.per_page + 1)
+    if cursor is None:
+        offset = (filters.page - 1) * filters.per_page
+        if offset > MAX_OFFSET:
+            filters.errors["page"] = _("页码过大：请使用“下一页”或缩小筛选范围。")
+            filters.page, offset = 1, 0
+        query = query.offset(offset)
+    rows = db.session.scalars(query).all()
+    more = len(rows) > filters.per_page
+    rows = rows[: filters.per_page]
+    if backwards:
+        rows.reverse()
+    total = count(filters)
+    has_next = more if not backwards else True
+    has_prev = filters.page > 1
+    return Page(
+        items=rows, total=total, page=filters.page, per_page=filters.per_page,
+        next_cursor=encode_cursor(rows[-1], filters.sort) if rows and has_next else None,
+        prev_cursor=encode_cursor(rows[0], filters.sort) if rows and has_prev else None,
+    )

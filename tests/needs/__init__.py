@@ -1,0 +1,1 @@
+"""Tests of the needs feature (issue 3)."""
