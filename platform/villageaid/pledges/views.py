@@ -1,0 +1,347 @@
+"""Pages for pledges: pledging on a need, a pledge's page for its parties, reporting and deciding on
+deliveries, the pledger's list, the village's inbox, the curators' delivery queue, and /track/<code>."""
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..audit.models import AuditEvent
+from ..errors import ServiceError
+from ..extensions import db
+from ..needs import services as needs
+from . import evidence as evidence_files
+from . import lifecycle, receipts, services
+from .forms import DeliveryForm, PledgeForm, ReasonForm, RetentionForm, TrackForm
+from .models import (DELIVERY_STATUS_COLORS, KIND_LABELS, PLEDGE_STATUS_COLORS, Delivery, Pledge, PledgeKind,
+                     PledgeStatus)
+
+bp = Blueprint("pledges", __name__)
+
+
+@bp.record_once
+def _template_globals(state):
+    state.app.jinja_env.globals.update(pledge_status_colors=PLEDGE_STATUS_COLORS,
+                                       delivery_status_colors=DELIVERY_STATUS_COLORS, pledge_kind_labels=KIND_LABELS)
+
+
+def _load(pledge_id):
+    """The pledge, or 404 when it does not exist or the viewer is not one of its parties."""
+    pledge = services.get_visible(pledge_id, current_user)
+    if pledge is None:
+        abort(404)
+    return pledge
+
+
+def _load_delivery(delivery_id):
+    delivery = db.session.get(Delivery, delivery_id)
+    if delivery is None or not delivery.pledge.can_view(current_user):
+        abort(404)
+    return delivery
+
+
+def _refused(exc, back):
+    """A service's refusal on a one-button action: 403 for a stranger, a message otherwise."""
+    db.session.rollback()
+    if exc.status == 403:
+        abort(403)
+    flash(str(exc), "danger")
+    return redirect(back)
+
+
+# Pledging ----------------------------------------------------------------------------------
+
+def pledge_form(need, for_page=False):
+    """The pledge form for `need` and the current user, with its defaults (`for_page`: on the need page)."""
+    form = PledgeForm(formdata=None) if for_page else PledgeForm()
+    form.setup(need, services.pledging_organizations(current_user))
+    if for_page or request.method == "GET":
+        form.fill(services.pledge_defaults(need, current_user))
+    return form
+
+
+@bp.route("/needs/<int:need_id>/pledge", methods=["GET", "POST"])
+@login_required
+def new(need_id):
+    need = needs.get_visible(need_id, current_user) or abort(404)
+    form = pledge_form(need)
+    if form.validate_on_submit():
+        try:
+            pledge, created = lifecycle.make_pledge(current_user, need, form.values(), idempotency_key=form.token.data)
+        except ServiceError as exc:
+            db.session.rollback()
+            if exc.status == 403:
+                raise  # the error page says why (e.g. a village does not pledge to itself)
+            form.add_errors(exc.fields)
+            flash(str(exc), "danger")
+        else:
+            if created:
+                flash(_("认捐成功！追踪码 %(code)s。村里接受后会通知您。", code=pledge.code), "success")
+            else:
+                flash(_("这份认捐已经提交过了（追踪码 %(code)s），没有重复认捐。", code=pledge.code), "info")
+            return redirect(url_for("pledges.show", pledge_id=pledge.id))
+    elif request.method == "POST":
+        flash(_("请更正标出的项目。"), "danger")
+    return render_template("pledges/new.html", need=need, form=form,
+                           can_pledge=services.may_pledge(current_user, need)), 400 if request.method == "POST" else 200
+
+
+# A pledge and its deliveries -----------------------------------------------------------------
+
+def _timeline(pledge):
+    """The pledge's and its deliveries' audit events, oldest first."""
+    delivery_ids = [d.id for d in pledge.deliveries]
+    query = select(AuditEvent).where(
+        ((AuditEvent.object_type == "pledge") & (AuditEvent.object_id == pledge.id))
+        | ((AuditEvent.object_type == "delivery") & AuditEvent.object_id.in_(delivery_ids or [0])))
+    return db.session.scalars(query.order_by(AuditEvent.at, AuditEvent.id)).all()
+
+
+@bp.get("/pledges/<int:pledge_id>")
+@login_required
+def show(pledge_id):
+    pledge = _load(pledge_id)
+    return render_template("pledges/show.html", pledge=pledge, events=_timeline(pledge), form=ReasonForm(),
+                           retention_form=RetentionForm(), track_url=_track_url(pledge))
+
+
+PLEDGE_ACTIONS = {
+    "accept": lambda pledge, reason: lifecycle.accept(current_user, pledge),
+    "decline": lambda pledge, reason: lifecycle.decline(current_user, pledge, reason),
+    "cancel": lambda pledge, reason: lifecycle.cancel(current_user, pledge, reason),
+}
+PLEDGE_DONE = {"accept": lambda: _("已接受认捐，已通知认捐方交付。"), "decline": lambda: _("已婉拒，这部分重新开放认捐。"),
+               "cancel": lambda: _("认捐已取消。")}
+
+
+@bp.post("/pledges/<int:pledge_id>/<any(accept, decline, cancel):action>")
+@login_required
+def act(pledge_id, action):
+    pledge = _load(pledge_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    back = _back(url_for("pledges.show", pledge_id=pledge.id))
+    try:
+        PLEDGE_ACTIONS[action](pledge, form.reason.data)
+    except ServiceError as exc:
+        return _refused(exc, back)
+    flash(PLEDGE_DONE[action](), "success")
+    return redirect(back)
+
+
+@bp.route("/pledges/<int:pledge_id>/deliveries/new", methods=["GET", "POST"])
+@login_required
+def report(pledge_id):
+    pledge = _load(pledge_id)
+    if not pledge.is_pledger(current_user):
+        abort(403)
+    if request.method == "GET" and not pledge.can_report(current_user):
+        flash(_("该认捐现在不能登记交付：%(status)s。", status=pledge.status_label), "warning")
+        return redirect(url_for("pledges.show", pledge_id=pledge.id))
+    form = DeliveryForm().setup(pledge)
+    if request.method == "GET":
+        from ..timeutil import local_date_today
+
+        form.delivered_on.data = local_date_today()
+    if form.validate_on_submit():
+        uploads = [f for f in request.files.getlist("evidence") if f and f.filename]
+        try:
+            lifecycle.report_delivery(current_user, pledge, form.values(), uploads=uploads)
+        except ServiceError as exc:
+            db.session.rollback()
+            if exc.status == 403:
+                raise
+            form.add_errors(exc.fields)
+            flash(str(exc), "danger")
+        else:
+            flash(_("交付已登记，已通知村里确认。"), "success")
+            return redirect(url_for("pledges.show", pledge_id=pledge.id))
+    elif request.method == "POST":
+        flash(_("请更正标出的项目。"), "danger")
+    status = 400 if request.method == "POST" else 200
+    return render_template("pledges/report.html", pledge=pledge, form=form), status
+
+
+DELIVERY_ACTIONS = {
+    "confirm": lambda delivery, reason: lifecycle.confirm(current_user, delivery),
+    "dispute": lambda delivery, reason: lifecycle.dispute(current_user, delivery, reason),
+    "verify": lambda delivery, reason: lifecycle.verify(current_user, delivery, reason),
+    "reject": lambda delivery, reason: lifecycle.reject(current_user, delivery, reason),
+}
+DELIVERY_DONE = {"confirm": lambda: _("已确认收到，待审核员核实。"), "dispute": lambda: _("异议已提交，审核员会联系双方核查。"),
+                 "verify": lambda: _("交付已核实。"), "reject": lambda: _("已驳回该交付，已通知双方。")}
+
+
+@bp.post("/deliveries/<int:delivery_id>/<any(confirm, dispute, verify, reject):action>")
+@login_required
+def decide(delivery_id, action):
+    delivery = _load_delivery(delivery_id)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    back = _back(url_for("pledges.show", pledge_id=delivery.pledge_id))
+    try:
+        DELIVERY_ACTIONS[action](delivery, form.reason.data)
+    except ServiceError as exc:
+        return _refused(exc, back)
+    flash(DELIVERY_DONE[action](), "success")
+    return redirect(back)
+
+
+@bp.post("/deliveries/<int:delivery_id>/retention")
+@login_required
+def retention(delivery_id):
+    delivery = _load_delivery(delivery_id)
+    form = RetentionForm()
+    back = url_for("pledges.show", pledge_id=delivery.pledge_id)
+    if not form.validate_on_submit():
+        flash(_("请填写仍在岗的人数。"), "danger")
+        return redirect(back)
+    try:
+        lifecycle.report_retention(current_user, delivery, int(form.months.data), form.retained.data)
+    except ServiceError as exc:
+        return _refused(exc, back)
+    flash(_("在岗情况已登记。"), "success")
+    return redirect(back)
+
+
+@bp.get("/deliveries/<int:delivery_id>/evidence/<int:evidence_id>")
+@login_required
+def evidence_file(delivery_id, evidence_id):
+    """Evidence is for the two parties and the curators only: a transfer slip shows account numbers."""
+    delivery = _load_delivery(delivery_id)
+    item = next((e for e in delivery.evidence if e.id == evidence_id), None)
+    path = evidence_files.path_of(item) if item is not None else None
+    if path is None or not path.exists():
+        abort(404)
+    response = send_file(path, mimetype="image/jpeg", max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/deliveries/<int:delivery_id>/receipt.pdf")
+@login_required
+def receipt(delivery_id):
+    """捐赠凭证 for a verified funds delivery, for the pledger (and the region's curators)."""
+    delivery = _load_delivery(delivery_id)
+    if not delivery.can_download_receipt(current_user):
+        abort(404 if delivery.status != "verified" else 403)
+    response = current_app.response_class(receipts.render_pdf(delivery), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{receipts.receipt_number(delivery)}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _back(default):
+    """Where a one-button action returns: the queue it was taken from, else the pledge's page."""
+    from ..web import safe_next
+
+    return safe_next(request.form.get("next")) or default
+
+
+# Lists: the pledger's, the village's inbox, the curators' queue ------------------------------
+
+@bp.get("/me/pledges")
+@login_required
+def mine():
+    return render_template("pledges/mine.html", pledges=services.my_pledges(current_user))
+
+
+@bp.get("/me/incoming")
+@login_required
+def incoming():
+    if not current_user.villages:
+        abort(403)
+    return render_template("pledges/incoming.html", incoming=services.incoming_pledges(current_user),
+                           deliveries=services.deliveries_to_confirm(current_user),
+                           pledges=services.village_pledges(current_user), form=ReasonForm())
+
+
+@bp.get("/curate/deliveries")
+@login_required
+def curate():
+    if not current_user.is_curator:
+        abort(403)
+    return render_template("pledges/curate.html", queue=services.curator_queue(current_user), form=ReasonForm())
+
+
+# Public tracking -----------------------------------------------------------------------------
+
+def _track_url(pledge):
+    return current_app.config["SITE_URL"].rstrip("/") + url_for("pledges.track", code=pledge.code)
+
+
+@bp.get("/track")
+def track_lookup():
+    form = TrackForm(request.args)
+    if form.code.data:
+        code = services.normalize_code(form.code.data)
+        if code is not None:
+            return redirect(url_for("pledges.track", code=code))
+        form.code.errors = [_("追踪码的格式是 WQ-年份-6 位字母数字，如 WQ-2026-7K3F9Q。")]
+    return render_template("pledges/track_lookup.html", form=form), 400 if form.code.errors else 200
+
+
+@bp.get("/track/<code>")
+def track(code):
+    """The pledge's whole path, without personal data: who (its public name), what, when, where it stands."""
+    canonical = services.normalize_code(code)
+    if canonical is not None and canonical != code:
+        return redirect(url_for("pledges.track", code=canonical), 301)
+    pledge = services.by_code(code)
+    if pledge is None:
+        return render_template("pledges/track_lookup.html", form=TrackForm(data={"code": code}), missing=True), 404
+    events = [e for e in _timeline(pledge) if e.public]
+    return render_template("pledges/track.html", pledge=pledge, events=events, track_url=_track_url(pledge))
+
+
+# What other pages show of pledges ------------------------------------------------------------
+
+def pledge_panel(need):
+    """The need page's pledge section: the form, the latest pledges, the sums by state (once per request)."""
+    panels = g.setdefault("pledge_panels", {})
+    if need.id not in panels:
+        can_pledge = services.may_pledge(current_user, need)
+        panels[need.id] = {
+            "ledger": services.need_ledger(need), "pledges": services.need_pledges(need),
+            "total": services.count_need_pledges(need), "can_pledge": can_pledge,
+            "form": pledge_form(need, for_page=True) if can_pledge and current_user.is_authenticated else None,
+        }
+    return panels[need.id]
+
+
+def need_timeline(need, events):
+    """The need's own events and its pledges' and deliveries' public ones, oldest first (the latest 80)."""
+    pledge_ids = select(Pledge.id).where(Pledge.need_id == need.id)
+    delivery_ids = select(Delivery.id).where(Delivery.need_id == need.id)
+    others = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.public.is_(True),
+                                 ((AuditEvent.object_type == "pledge") & AuditEvent.object_id.in_(pledge_ids))
+                                 | ((AuditEvent.object_type == "delivery") & AuditEvent.object_id.in_(delivery_ids)))
+        .order_by(AuditEvent.id.desc()).limit(80)).all()
+    codes = dict(db.session.execute(select(Pledge.id, Pledge.code).where(Pledge.need_id == need.id)).all())
+    delivery_pledge = dict(db.session.execute(select(Delivery.id, Delivery.pledge_id)
+                                              .where(Delivery.need_id == need.id)).all())
+    entries = [{"event": e, "code": None} for e in events]
+    for e in others:
+        pledge_id = e.object_id if e.object_type == "pledge" else delivery_pledge.get(e.object_id)
+        entries.append({"event": e, "code": codes.get(pledge_id)})
+    return sorted(entries, key=lambda x: (x["event"].at, x["event"].id))
+
+
+def village_pledge_summary(village):
+    return {"ledger": services.ledger_by_unit(Pledge.village_id == village.id),
+            "helpers": services.village_helpers(village)}
+
+
+def organization_pledge_summary(org):
+    return {"ledger": services.ledger_by_unit(Pledge.organization_id == org.id),
+            "pledges": services.organization_pledges(org)}
+
+
+@bp.app_context_processor
+def _helpers():
+    return {"pledge_panel": pledge_panel, "need_timeline": need_timeline,
+            "village_pledge_summary": village_pledge_summary,
+            "organization_pledge_summary": organization_pledge_summary,
+            "PledgeKind": PledgeKind, "PledgeStatus": PledgeStatus}
