@@ -1,0 +1,554 @@
+"""推荐 — open needs ranked for an organisation, and organisations ranked for a need, each with its reasons.
+
+The ranking is lexicographic over small integer tiers, in this order of weight (DESIGN §4):
+
+    direct      2 the organisation was invited to the need (受邀), 1 it is paired with the village
+    pairing     the East-West table: 3 the organisation's own city helps the need's place,
+                2 its province as a whole does, 1 another city of its province does
+    proximity   3 same prefecture, 2 same province, 1 same major region (华东, 西南 … the first code digit)
+    fit         0–2 the organisation's industry for the need's category, +1 for its unit
+    preference  one for each stated preference met: category, region, budget, job type
+    urgency     2 deadline within 14 days (1 within 45), +1 more than half still open
+    fairness    1 nobody has a live pledge to any need of the village (该村尚无帮扶方)
+
+ties broken by need id (organisation id for a need's suggestions), so the same data always gives
+the same order. Needs the organisation already has a live pledge on are left out. Every tier is a CASE expression over indexed columns of one table, evaluated by
+the database with ORDER BY … LIMIT; the reasons are then written in Python for the page's rows only.
+
+Because the first tiers depend only on where a need is, the candidates are read in groups that
+follow the order (invited and paired first, then the paired regions, then the major region, then
+the rest), and a later group is read only when the earlier ones did not fill the page: at campaign
+scale the page usually comes from the paired regions alone (docs/performance.md, Recommendations).
+"""
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import and_, case, exists, false, func, literal, not_, or_, select, true
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..needs.models import CATEGORY_LABELS, Category, Need, NeedStatus, Unit
+from ..organizations.models import Organization
+from ..regions.models import Region
+from ..timeutil import local_date_today
+from ..verification import VerificationStatus
+from .models import (InvitationStatus, NeedInvitation, OrganizationPreference, Pairing, PairingRule, PairingStatus,
+                     PreferenceItem, PreferenceKind)
+
+TIERS = ("direct", "pairing", "proximity", "fit", "preference", "urgency", "fairness")
+
+SOON_DAYS, LATER_DAYS = 14, 45
+OPEN_SHARE_PERMILLE = 500  # "more than half still open"
+
+# 国民经济行业分类 section → need category → fit (2 good, 1 some). Why: manufacturers hire, builders
+# build, retailers and caterers buy produce, IT firms train for e-commerce, schools and hospitals volunteer.
+CATEGORY_FIT = {
+    "A": {"industry": 2, "consumption": 2, "skills": 1},
+    "B": {"industry": 1, "employment": 1, "charity": 1},
+    "C": {"employment": 2, "industry": 1, "skills": 1},
+    "D": {"industry": 1, "charity": 1},
+    "E": {"industry": 2, "employment": 1},
+    "F": {"consumption": 2, "charity": 1},
+    "G": {"consumption": 2, "employment": 1},
+    "H": {"consumption": 2, "employment": 1, "skills": 1},
+    "I": {"skills": 2, "consumption": 1, "volunteering": 1},
+    "J": {"industry": 2, "charity": 1},
+    "K": {"charity": 2, "industry": 1},
+    "L": {"employment": 1, "skills": 1, "consumption": 1},
+    "M": {"skills": 2, "industry": 1, "volunteering": 1},
+    "N": {"industry": 1, "charity": 1},
+    "O": {"employment": 2, "skills": 1},
+    "P": {"skills": 2, "volunteering": 2},
+    "Q": {"volunteering": 2, "charity": 1, "skills": 1},
+    "R": {"volunteering": 1, "charity": 1, "consumption": 1},
+    "S": {"charity": 2, "volunteering": 2, "skills": 1},
+    "T": {"charity": 2, "volunteering": 1},
+}
+# Units an industry can give in kind: positions, goods, money, volunteers (an NGO always has volunteers).
+UNIT_FIT = {
+    Unit.JOBS.value: set("CEGHLO"),
+    Unit.GOODS.value: set("ACFG"),
+    Unit.CNY_FEN.value: set("JK"),
+    Unit.VOLUNTEER_HOURS.value: set("MPQS"),
+}
+
+# The first digit of a division code names its major region (大区).
+AREA_LABELS = {"1": _l("华北地区"), "2": _l("东北地区"), "3": _l("华东地区"), "4": _l("中南地区"), "5": _l("西南地区"),
+               "6": _l("西北地区")}
+
+
+def _category_levels(industry):
+    levels = CATEGORY_FIT.get(industry, {})
+    return ([c for c, level in levels.items() if level == 2], [c for c, level in levels.items() if level == 1])
+
+
+def _fit_units(industry, kind):
+    units = [unit for unit, industries in UNIT_FIT.items() if industry in industries]
+    if kind == "ngo" and Unit.VOLUNTEER_HOURS.value not in units:
+        units.append(Unit.VOLUNTEER_HOURS.value)
+    return units
+
+
+def fit_of(industry, kind, category, unit):
+    """The fit tier of an organisation for a need (the Python twin of the SQL expression)."""
+    best, some = _category_levels(industry)
+    level = 2 if category in best else 1 if category in some else 0
+    return level + (1 if unit in _fit_units(industry, kind) else 0)
+
+
+def helper_tier(rule, province_code, prefecture_code):
+    """How closely an organisation in (province, prefecture) is the helper of `rule`: 3, 2, 1 or 0."""
+    if rule.helper_prefecture_code:
+        if prefecture_code and rule.helper_prefecture_code == prefecture_code:
+            return 3
+        return 1 if rule.helper_province_code == province_code else 0
+    return 2 if rule.helper_province_code == province_code else 0
+
+
+def covers(rule, province_code, prefecture_code):
+    """Whether a place lies in the helped side of `rule`."""
+    if rule.helped_prefecture_code:
+        return rule.helped_prefecture_code == prefecture_code
+    return rule.helped_province_code == province_code
+
+
+@lru_cache(maxsize=1)
+def _provinces_by_area():
+    from ..regions.services import province_names
+
+    areas = {}
+    for code in province_names():
+        areas.setdefault(code[0], []).append(code)
+    return {digit: sorted(codes) for digit, codes in areas.items()}
+
+
+def area_provinces(province_code):
+    return _provinces_by_area().get(province_code[0], [province_code])
+
+
+# Results -------------------------------------------------------------------------------------
+
+@dataclass
+class Reason:
+    code: str  # invited, paired, pairing, proximity, fit, preference, urgency, fairness
+    text: str
+
+
+@dataclass
+class Recommendation:
+    """One ranked item: a need (for an organisation) or an organisation (for a need)."""
+
+    item: object
+    tiers: dict
+    reasons: list = field(default_factory=list)
+    invitation: NeedInvitation | None = None
+
+    @property
+    def need(self):
+        return self.item
+
+    @property
+    def organization(self):
+        return self.item
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    has_more: bool
+
+
+# What ranking knows about an organisation ------------------------------------------------------
+
+@dataclass
+class Profile:
+    org: Organization
+    preference: OrganizationPreference | None
+    rules: list  # [(rule, tier)] best first
+    invitations: dict  # need id → pending NeedInvitation
+    paired_village_ids: set
+    pledged_need_ids: set  # needs it already has a live pledge on: nothing to recommend there
+
+
+def profile_of(org):
+    """Everything ranking reads about `org`, in a handful of small queries."""
+    preference = db.session.get(OrganizationPreference, org.id)
+    rules = []
+    if preference is None or preference.follow_pairing:
+        for rule in db.session.scalars(select(PairingRule).where(PairingRule.helper_province_code == org.province_code)):
+            tier = helper_tier(rule, org.province_code, org.prefecture_code)
+            if tier:
+                rules.append((rule, tier))
+    rules.sort(key=lambda rt: (-rt[1], rt[0].helped_prefecture_code is None, rt[0].id))
+    invitations = {i.need_id: i for i in db.session.scalars(
+        select(NeedInvitation).where(NeedInvitation.organization_id == org.id,
+                                     NeedInvitation.status == InvitationStatus.PENDING.value))}
+    paired = set(db.session.scalars(select(Pairing.village_id).where(
+        Pairing.organization_id == org.id, Pairing.status == PairingStatus.ACTIVE.value)))
+    from ..pledges.models import Pledge
+
+    from ..pledges.models import LIVE_STATES
+
+    live = {s.value for s in LIVE_STATES}
+    pledged = {need_id for need_id, status in db.session.execute(
+        select(Pledge.need_id, Pledge.status).where(Pledge.organization_id == org.id)) if status in live}
+    return Profile(org, preference, rules, invitations, paired, pledged)
+
+
+# Needs for an organisation ---------------------------------------------------------------------
+
+def _rule_condition(rule):
+    # The province is named with the prefecture so that the (province_code, status …) indexes are used.
+    if rule.helped_prefecture_code:
+        return and_(Need.province_code == rule.helped_province_code, Need.prefecture_code == rule.helped_prefecture_code)
+    return Need.province_code == rule.helped_province_code
+
+
+def helped_villages_condition(village_id_column):
+    """SQL: someone helps the village — a live pledge (pledged, accepted … verified) against any of its needs.
+
+    Written as "not given back" so that it is one seek on ix_pledge_village_status, not one per live state.
+    """
+    from ..pledges.models import ENDED_STATES, Pledge
+
+    return exists().where(Pledge.village_id == village_id_column,
+                          Pledge.status.not_in(sorted(s.value for s in ENDED_STATES)))
+
+
+def _need_tiers(profile, today):
+    """The labelled CASE expressions of every tier for Need rows."""
+    org = profile.org
+    invited, paired = list(profile.invitations), sorted(profile.paired_village_ids)
+    direct = case((Need.id.in_(invited), 2), else_=0) if invited else literal(0)
+    if paired:
+        direct = case((Need.id.in_(invited), 2), (Need.village_id.in_(paired), 1), else_=0)
+    pairing = case(*[(_rule_condition(rule), tier) for rule, tier in profile.rules], else_=0) \
+        if profile.rules else literal(0)
+    near = []
+    if org.prefecture_code:
+        near.append((Need.prefecture_code == org.prefecture_code, 3))
+    near += [(Need.province_code == org.province_code, 2), (Need.province_code.in_(area_provinces(org.province_code)), 1)]
+    proximity = case(*near, else_=0)
+    best, some = _category_levels(org.industry)
+    units = _fit_units(org.industry, org.kind.value)
+    fit = case((Need.category.in_(best or ["-"]), 2), (Need.category.in_(some or ["-"]), 1), else_=0) \
+        + case((Need.unit.in_(units or ["-"]), 1), else_=0)
+    preference = _need_preference(profile.preference)
+    urgency = case((Need.deadline <= today + timedelta(days=SOON_DAYS), 2),
+                   (Need.deadline <= today + timedelta(days=LATER_DAYS), 1), else_=0) \
+        + case((Need.pledged_permille < OPEN_SHARE_PERMILLE, 1), else_=0)
+    fairness = case((helped_villages_condition(Need.village_id), 0), else_=1)
+    exprs = dict(zip(TIERS, (direct, pairing, proximity, fit, preference, urgency, fairness)))
+    return {name: expr.label(name) for name, expr in exprs.items()}
+
+
+def _regions_split(codes):
+    provinces = [c for c in codes if c[2:] == "0" * 10]
+    return provinces, [c for c in codes if c not in provinces]
+
+
+def _job_words_condition(words):
+    return or_(*[Need.job_title.like(f"%{w}%") for w in words], *[Need.title.like(f"%{w}%") for w in words])
+
+
+def _need_preference(pref):
+    if pref is None:
+        return literal(0)
+    terms = []
+    if pref.categories:
+        terms.append(case((Need.category.in_(pref.categories), 1), else_=0))
+    if pref.region_codes:
+        provinces, prefectures = _regions_split(pref.region_codes)
+        terms.append(case((or_(Need.province_code.in_(provinces or ["-"]),
+                               Need.prefecture_code.in_(prefectures or ["-"])), 1), else_=0))
+    if pref.has_budget:
+        open_amount = Need.target - Need.pledged
+        terms.append(case((and_(Need.unit == Unit.CNY_FEN.value, open_amount >= (pref.budget_min_fen or 0),
+                                open_amount <= (pref.budget_max_fen if pref.budget_max_fen is not None else 2**62)),
+                           1), else_=0))
+    if pref.job_types:
+        terms.append(case((and_(Need.unit == Unit.JOBS.value, _job_words_condition(pref.job_types)), 1), else_=0))
+    if not terms:
+        return literal(0)
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def open_needs_condition(today):
+    """Needs an organisation can still pledge to."""
+    return and_(Need.status == NeedStatus.PUBLISHED.value, Need.deadline >= today, Need.pledged < Need.target)
+
+
+def _need_groups(profile, fit):
+    """Disjoint conditions whose union is every need, such that every need of a group ranks above every
+    need of the groups after it: invited or paired; then the paired regions, city pairings first; then,
+    outside them, the organisation's prefecture, its province, its major region and the rest, each of
+    these split by fit (`fit` is the fit tier's expression), best first. Reading stops once the page is full.
+    """
+    org, earlier = profile.org, []
+
+    def after(condition):
+        """`condition`, minus every group before it."""
+        return and_(condition, *[not_(c) for c in earlier])
+
+    invited, paired = list(profile.invitations), sorted(profile.paired_village_ids)
+    direct = [c for c in (Need.id.in_(invited) if invited else None,
+                          Need.village_id.in_(paired) if paired else None) if c is not None]
+    if direct:
+        yield or_(*direct)
+        earlier.append(or_(*direct))
+    for tier in (3, 2, 1):
+        regions = [_rule_condition(rule) for rule, t in profile.rules if t == tier]
+        if regions:
+            yield after(or_(*regions))
+            earlier.append(or_(*regions))
+    near = [and_(Need.province_code == org.province_code, Need.prefecture_code == org.prefecture_code)] \
+        if org.prefecture_code else []
+    near += [Need.province_code == org.province_code, Need.province_code.in_(area_provinces(org.province_code)),
+             None]  # None: the rest
+    for condition in near:
+        region = after(condition) if condition is not None else and_(true(), *[not_(c) for c in earlier])
+        for level in (3, 2, 1, 0):
+            yield and_(region, fit == level)
+        if condition is not None:
+            earlier.append(condition)
+
+
+def needs_for(org, *, page=1, per_page=20, today=None):
+    """A page of open needs ranked for `org`, each with its reasons in the current language."""
+    today = today or local_date_today()
+    profile = profile_of(org)
+    tiers = _need_tiers(profile, today)
+    wanted = page * per_page + 1  # one more than the page, to know whether another follows
+    rows = []
+    base = and_(open_needs_condition(today), Need.id.not_in(sorted(profile.pledged_need_ids) or [-1]))
+    for group in _need_groups(profile, tiers["fit"].element):
+        query = (select(Need.id, *tiers.values()).where(base, group)
+                 .order_by(*[t.desc() for t in tiers.values()], Need.id)
+                 .limit(wanted - len(rows)))
+        rows += db.session.execute(query).all()
+        if len(rows) >= wanted:
+            break
+    has_more = len(rows) > page * per_page
+    rows = rows[(page - 1) * per_page: page * per_page]
+    needs = {n.id: n for n in db.session.scalars(select(Need).where(Need.id.in_([r.id for r in rows])))}
+    items = []
+    for row in rows:
+        need = needs[row.id]
+        scores = {name: getattr(row, name) for name in TIERS}
+        items.append(Recommendation(need, scores, need_reasons(profile, need, scores, today),
+                                    profile.invitations.get(need.id)))
+    return Page(items, page, per_page, has_more)
+
+
+def _region_name(code):
+    region = db.session.get(Region, code)
+    return region.name if region else code
+
+
+def _pairing_reason(rule):
+    return Reason("pairing", _("%(helper)s帮扶%(helped)s · 东西部扶贫协作", helper=rule.helper_name, helped=rule.helped_name))
+
+
+def _proximity_reason(level, province_code, prefecture_code):
+    if level == 3:
+        return Reason("proximity", _("同在%(place)s", place=_region_name(prefecture_code)))
+    if level == 2:
+        return Reason("proximity", _("同在%(place)s", place=_region_name(province_code)))
+    if level == 1 and province_code[0] in AREA_LABELS:
+        return Reason("proximity", _("同属%(area)s", area=AREA_LABELS[province_code[0]]))
+    return None
+
+
+def _industry_name(industry):
+    from ..organizations.forms import INDUSTRIES
+
+    label = str(dict(INDUSTRIES).get(industry, industry))
+    return label.split(" ", 1)[-1]
+
+
+def _fit_reason(level, industry, category):
+    if level < 2:
+        return None
+    return Reason("fit", _("行业契合：%(industry)s · %(category)s", industry=_industry_name(industry),
+                           category=CATEGORY_LABELS[Category(category)]))
+
+
+def need_reasons(profile, need, scores, today):
+    """Why `need` is recommended to the profile's organisation, strongest reason first."""
+    reasons = []
+    if need.id in profile.invitations:
+        reasons.append(Reason("invited", _("受邀")))
+    if need.village_id in profile.paired_village_ids:
+        reasons.append(Reason("paired", _("结对村")))
+    rule = next((r for r, _t in profile.rules if covers(r, need.province_code, need.prefecture_code)), None)
+    if rule is not None:
+        reasons.append(_pairing_reason(rule))
+    near = _proximity_reason(scores["proximity"], need.province_code, need.prefecture_code)
+    if near:
+        reasons.append(near)
+    fit = _fit_reason(scores["fit"], profile.org.industry, need.category)
+    if fit:
+        reasons.append(fit)
+    reasons += _preference_reasons(profile.preference, need)
+    days = (need.deadline - today).days if need.deadline else None
+    if days is not None and days <= SOON_DAYS:
+        reasons.append(Reason("urgency", ngettext("还有 %(num)s 天截止", "还有 %(num)s 天截止", days)))
+    if need.pledged == 0:
+        reasons.append(Reason("urgency", _("尚无人认捐")))
+    elif need.pledged_permille < OPEN_SHARE_PERMILLE:
+        reasons.append(Reason("urgency", _("过半尚未认捐")))
+    if scores["fairness"]:
+        reasons.append(Reason("fairness", _("该村尚无帮扶方")))
+    return reasons
+
+
+def _preference_reasons(pref, need):
+    if pref is None:
+        return []
+    reasons = []
+    if need.category in pref.categories:
+        reasons.append(Reason("preference", _("符合关注的帮扶类别")))
+    if need.province_code in pref.region_codes or need.prefecture_code in pref.region_codes:
+        reasons.append(Reason("preference", _("在关注的地区")))
+    if pref.has_budget and need.unit == Unit.CNY_FEN and need.target is not None:
+        remaining = need.target - need.pledged
+        if (pref.budget_min_fen or 0) <= remaining <= (pref.budget_max_fen if pref.budget_max_fen is not None else remaining):
+            reasons.append(Reason("preference", _("在预算范围内")))
+    if need.unit == Unit.JOBS and any(w in (need.job_title or "") or w in need.title for w in pref.job_types):
+        reasons.append(Reason("preference", _("可提供该类岗位")))
+    return reasons
+
+
+# Organisations for a need ----------------------------------------------------------------------
+
+def _rules_covering(need):
+    rules = db.session.scalars(select(PairingRule).where(PairingRule.helped_province_code == need.province_code))
+    return [r for r in rules if covers(r, need.province_code, need.prefecture_code)]
+
+
+def _org_tiers(need, rules, paired_org_ids):
+    pref = aliased(OrganizationPreference)
+    item = aliased(PreferenceItem)
+    direct = case((Organization.id.in_(paired_org_ids), 1), else_=0) if paired_org_ids else literal(0)
+    cities = sorted({r.helper_prefecture_code for r in rules if r.helper_prefecture_code})
+    whole = sorted({r.helper_province_code for r in rules if not r.helper_prefecture_code})
+    city_provinces = sorted({r.helper_province_code for r in rules if r.helper_prefecture_code})
+    follows = select(pref.follow_pairing).where(pref.organization_id == Organization.id).scalar_subquery()
+    if rules:
+        pairing = case((func.coalesce(follows, true()) == false(), 0),  # it asked not to follow the table
+                       (Organization.prefecture_code.in_(cities or ["-"]), 3),
+                       (Organization.province_code.in_(whole or ["-"]), 2),
+                       (Organization.province_code.in_(city_provinces or ["-"]), 1), else_=0)
+    else:
+        pairing = literal(0)
+    proximity = case((Organization.prefecture_code == need.prefecture_code, 3),
+                     (Organization.province_code == need.province_code, 2),
+                     (Organization.province_code.in_(area_provinces(need.province_code)), 1), else_=0)
+    category_best = [i for i in CATEGORY_FIT if CATEGORY_FIT[i].get(need.category) == 2]
+    category_some = [i for i in CATEGORY_FIT if CATEGORY_FIT[i].get(need.category) == 1]
+    unit_industries = sorted(UNIT_FIT.get(need.unit, set()))
+    unit_fit = Organization.industry.in_(unit_industries or ["-"])
+    if need.unit == Unit.VOLUNTEER_HOURS:
+        unit_fit = or_(unit_fit, Organization.kind == "ngo")
+    fit = case((Organization.industry.in_(category_best or ["-"]), 2),
+               (Organization.industry.in_(category_some or ["-"]), 1), else_=0) + case((unit_fit, 1), else_=0)
+
+    def stated(kind, condition):
+        return case((exists().where(item.organization_id == Organization.id, item.kind == kind.value, condition), 1),
+                    else_=0)
+
+    preference = stated(PreferenceKind.CATEGORY, item.value == need.category) \
+        + stated(PreferenceKind.REGION, item.value.in_([need.province_code, need.prefecture_code]))
+    if need.unit == Unit.CNY_FEN and need.target is not None:
+        remaining = need.target - need.pledged
+        budget = exists().where(pref.organization_id == Organization.id,
+                                or_(pref.budget_min_fen.is_not(None), pref.budget_max_fen.is_not(None)),
+                                func.coalesce(pref.budget_min_fen, 0) <= remaining,
+                                func.coalesce(pref.budget_max_fen, remaining) >= remaining)
+        preference = preference + case((budget, 1), else_=0)
+    if need.unit == Unit.JOBS:
+        text = f"{need.job_title or ''} {need.title}"
+        preference = preference + stated(PreferenceKind.JOB, literal(text).like("%" + item.value + "%"))
+    exprs = {"direct": direct, "pairing": pairing, "proximity": proximity, "fit": fit, "preference": preference}
+    return {name: expr.label(name) for name, expr in exprs.items()}
+
+
+def _organization_groups(need, rules, paired, tiers):
+    """Disjoint conditions whose union is every organisation, in ranking order (as _need_groups)."""
+    earlier = []
+
+    def after(condition):
+        return and_(condition, *[not_(c) for c in earlier])
+
+    if paired:
+        yield Organization.id.in_(paired)
+        earlier.append(Organization.id.in_(paired))
+    if rules:
+        helpers = Organization.province_code.in_(sorted({r.helper_province_code for r in rules}))
+        for tier in (3, 2, 1):
+            # By the tier itself: an organisation that asked not to follow the table is not in these groups.
+            condition = and_(helpers, tiers["pairing"].element == tier)
+            yield after(condition)
+            earlier.append(condition)
+    near = [and_(Organization.province_code == need.province_code, Organization.prefecture_code == need.prefecture_code),
+            Organization.province_code == need.province_code,
+            Organization.province_code.in_(area_provinces(need.province_code)), None]  # None: the rest
+    for condition in near:
+        region = after(condition) if condition is not None else and_(true(), *[not_(c) for c in earlier])
+        for level in (3, 2, 1, 0):
+            yield and_(region, tiers["fit"].element == level)
+        if condition is not None:
+            earlier.append(condition)
+
+
+def organizations_for(need, *, limit=10):
+    """Verified organisations ranked for `need` the same way, leaving out those already invited to it."""
+    rules = _rules_covering(need)
+    paired = sorted(db.session.scalars(select(Pairing.organization_id).where(
+        Pairing.village_id == need.village_id, Pairing.status == PairingStatus.ACTIVE.value)))
+    invited = sorted(db.session.scalars(select(NeedInvitation.organization_id).where(NeedInvitation.need_id == need.id)))
+    tiers = _org_tiers(need, rules, paired)
+    base = and_(Organization.status == VerificationStatus.VERIFIED.value, Organization.id.not_in(invited or [-1]))
+    rows = []
+    for group in _organization_groups(need, rules, paired, tiers):
+        query = (select(Organization.id, *tiers.values()).where(base, group)
+                 .order_by(*[t.desc() for t in tiers.values()], Organization.id).limit(limit - len(rows)))
+        rows += db.session.execute(query).all()
+        if len(rows) >= limit:
+            break
+    orgs = {o.id: o for o in db.session.scalars(select(Organization).where(Organization.id.in_([r.id for r in rows])))}
+    items = []
+    for row in rows:
+        org = orgs[row.id]
+        scores = {name: getattr(row, name) for name in tiers}
+        items.append(Recommendation(org, scores, organization_reasons(need, org, rules, scores)))
+    return items
+
+
+def organization_reasons(need, org, rules, scores):
+    """Why `org` is suggested for `need`, strongest reason first."""
+    reasons = []
+    if scores["direct"]:
+        reasons.append(Reason("paired", _("已与该村结对")))
+    if scores["pairing"]:
+        ranked = sorted(rules, key=lambda r: (-helper_tier(r, org.province_code, org.prefecture_code),
+                                              r.helped_prefecture_code is None, r.id))
+        reasons.append(_pairing_reason(ranked[0]))
+    near = _proximity_reason(scores["proximity"], org.province_code, org.prefecture_code)
+    if near:
+        reasons.append(near)
+    fit = _fit_reason(scores["fit"], org.industry, need.category)
+    if fit:
+        reasons.append(fit)
+    if scores["preference"]:
+        reasons.append(Reason("preference", _("符合其关注的需求")))
+    return reasons
