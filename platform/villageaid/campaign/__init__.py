@@ -1,0 +1,1 @@
+"""“10·17” — the National Poverty Alleviation Day campaign page: a countdown and the campaign year's verified help."""
