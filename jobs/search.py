@@ -14,3 +14,11 @@ def rebuild_index():
     from villageaid.search.services import rebuild
 
     return rebuild()
+
+
+@job
+def repair_index():
+    """Rebuild the index if it is (still) unreadable: asked for by every process that finds it so."""
+    from villageaid.search.services import repair
+
+    return repair()

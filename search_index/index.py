@@ -98,6 +98,11 @@ _FIELD_NAMES = frozenset(make_schema().names())
 _MAX_PROGRESS = 10000
 
 
+def _current_schema(ix: FileIndex) -> bool:
+    """Whether ``ix`` was built with this version's fields (an older index wants a rebuild)."""
+    return frozenset(ix.schema.names()) == _FIELD_NAMES
+
+
 def _as_utc_naive(value: dt.datetime | dt.date) -> dt.datetime:
     """Whoosh stores naive datetimes: store UTC (time is kept in UTC throughout)."""
     if isinstance(value, dt.datetime):
@@ -139,11 +144,13 @@ def document_fields(doc: Mapping[str, Any]) -> dict[str, Any]:
             # Short names (凉山州 for 凉山彝族自治州) are indexed, not shown.
             fields["place"] = " ".join(parts + place_aliases(" ".join(parts)))
             fields["_stored_place"] = "".join(parts)
-        elif name in ("obj_id", "progress"):
+        elif name in ("obj_id", "progress", "people"):
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{doc_id}: {name} must be an int, got {value!r}")
             if name == "progress" and not 0 <= value <= _MAX_PROGRESS:
                 raise ValueError(f"{doc_id}: progress is in basis points 0..10000, got {value}")
+            if name == "people" and not 0 <= value < 2**31:
+                raise ValueError(f"{doc_id}: people must be 0 or more, got {value}")
             fields[name] = value
         else:
             # ID and TEXT fields alike take strings.
@@ -181,11 +188,13 @@ class SearchIndex:
         with self._lock:
             if self._ix is None or self._ix_dir != live:
                 try:
-                    self._ix = whoosh_index.open_dir(live)
+                    ix = whoosh_index.open_dir(live)
                 except Exception as exc:  # noqa: BLE001 - missing, or a damaged TOC
                     message = release_failure(exc)
                     raise IndexUnavailable(f"no readable index in {live}: {message}") from None
-                self._ix_dir = live
+                if not _current_schema(ix):
+                    raise IndexUnavailable(f"the index in {live} was built with another schema: rebuild it")
+                self._ix, self._ix_dir = ix, live
             return self._ix
 
     def exists(self) -> bool:
@@ -213,21 +222,28 @@ class SearchIndex:
         """Create an empty index, replacing any index at ``path`` (atomically)."""
         self.rebuild(())
 
-    def check(self) -> bool:
-        """True when the index opens and its files can be read end to end.
+    def check(self, *, thorough: bool = True) -> bool:
+        """True when the index opens, has today's schema, and its files can be read end to end.
 
         Reads the table of contents, every stored document, every field's term
         list and every column: enough to notice a truncated or garbled segment
         file without reading every posting (which would take minutes at 300k
-        documents).  Never raises.
+        documents).  With ``thorough=False``, only the table of contents, the
+        schema and the document count (milliseconds at any size: what a
+        process checks when it starts; a damaged segment then shows at the
+        first search that reads it).  Never raises.
         """
         live = self._live_dir()
         if live is None:
             return False
         try:
             ix = whoosh_index.open_dir(live)
+            if not _current_schema(ix):
+                return False
             with ix.reader() as reader:
                 reader.doc_count_all()
+                if not thorough:
+                    return True
                 for _ in reader.iter_docs():
                     pass
                 for fieldname in reader.indexed_field_names():

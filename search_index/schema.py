@@ -25,7 +25,8 @@ def make_schema() -> Schema:
     ``SearchIndex.stamps()`` reads two compact columns instead of unpickling
     every stored document.  ``progress`` defaults to -1 for documents without
     one (villages, organisations), so they sort after every need when sorting
-    by progress, highest first; ``deadline`` defaults to the largest date, so
+    by progress, highest first (and lowest first: the sort maps -1 past the
+    end); ``people`` (beneficiaries) likewise; ``deadline`` defaults to the largest date, so
     documents without one sort last when sorting by deadline, soonest first.
     """
     return Schema(
@@ -44,5 +45,6 @@ def make_schema() -> Schema:
         created=DATETIME(stored=True, sortable=True),
         deadline=DATETIME(stored=True, sortable=True),
         progress=NUMERIC(int, bits=32, stored=True, sortable=True, default=-1),
+        people=NUMERIC(int, bits=32, stored=True, sortable=True, default=-1),
         stamp=ID(stored=True, sortable=True),
     )

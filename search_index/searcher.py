@@ -33,7 +33,7 @@ from search_index.schema import FILTER_FIELDS, KINDS, TEXT_FIELDS
 __all__ = ["EmptyQuery", "SORTS", "SearchResults", "search"]
 
 #: Accepted values of ``search(sort=...)``.
-SORTS = ("relevance", "newest", "deadline", "progress")
+SORTS = ("relevance", "newest", "deadline", "progress", "least_pledged", "most_beneficiaries")
 
 #: Longer queries are cut: nobody types more, and each word costs a lookup.
 MAX_QUERY_CHARS = 200
@@ -49,13 +49,15 @@ _SNIPPET_LEAD = 20
 # Stored fields copied into each result item; ``body`` is replaced by ``snippet``.
 _ITEM_FIELDS = (
     "doc_id", "kind", "obj_id", "title", "place", "category", "status", "unit",
-    "province", "prefecture", "county", "created", "deadline", "progress", "stamp",
+    "province", "prefecture", "county", "created", "deadline", "progress", "people", "stamp",
 )
 
 _LATIN = re.compile(r"[a-z]")
 _ALNUM_EDGE = re.compile(r"[a-z0-9]", re.IGNORECASE)
 _QUOTED = re.compile(r'"[^"]*"')
 _IDEOGRAPH_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+_PAST_THE_END = 2**64
 
 _OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 
@@ -237,12 +239,14 @@ def _filter_query(kinds: Iterable[str] | None, filters: Mapping[str, Any] | None
     return query.And(parts) if parts else None
 
 
-def _sort_facet(sort: str, browsing: bool) -> sorting.FacetType | None:
+def _sort_facet(sort: str, browsing: bool, schema: Any) -> sorting.FacetType | None:
     """Facet for ``sort``; ties keep relevance order.
 
     newest: ``created`` latest first.  deadline: soonest first, none last.
     progress: highest share pledged first (nearest to done), none last.
-    Browsing without words has no relevance, so it means newest.
+    least_pledged: lowest share pledged first (who still needs help), none
+    last.  most_beneficiaries: most people first, none last.  Browsing
+    without words has no relevance, so it means newest.
     """
     if sort not in SORTS:
         raise ValueError(f"unknown sort {sort!r}; expected one of {SORTS}")
@@ -250,12 +254,22 @@ def _sort_facet(sort: str, browsing: bool) -> sorting.FacetType | None:
         if not browsing:
             return None
         sort = "newest"
-    facet = {
-        "newest": sorting.FieldFacet("created", reverse=True),
-        "deadline": sorting.FieldFacet("deadline"),
-        "progress": sorting.FieldFacet("progress", reverse=True),
-    }[sort]
-    return sorting.MultiFacet([facet, sorting.ScoreFacet()])
+    if sort == "least_pledged":
+        # Column keys are offset integers; a document without progress (-1)
+        # is keyed below the key of 0: send it past the end instead.
+        zero = schema["progress"].to_column_value(0)
+        facet: sorting.FacetType = sorting.TranslateFacet(
+            lambda key: key if key >= zero else _PAST_THE_END, sorting.FieldFacet("progress")
+        )
+    else:
+        facet = {
+            "newest": sorting.FieldFacet("created", reverse=True),
+            "deadline": sorting.FieldFacet("deadline"),
+            "progress": sorting.FieldFacet("progress", reverse=True),
+            "most_beneficiaries": sorting.FieldFacet("people", reverse=True),
+        }[sort]
+    # Without words there is no relevance to break ties with (and scoring every match costs).
+    return facet if browsing else sorting.MultiFacet([facet, sorting.ScoreFacet()])
 
 
 def _positive_terms(q: query.Query) -> Iterator[str]:
@@ -422,15 +436,22 @@ def search(
     text = _clean(q or "")
     browsing = not text
     filter_q = _filter_query(kinds, filters)
-    facet = _sort_facet(sort, browsing)
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}; expected one of {SORTS}")
     start = (page - 1) * per_page
     end = min(start + per_page, MAX_RESULT_WINDOW)
 
     with index.searcher() as searcher:
+        facet = _sort_facet(sort, browsing, searcher.schema)
         parsed = query.Every() if browsing else _parse(searcher.schema, text)
         try:
             # Past the window only the total is wanted: collect one document.
-            results = _run(searcher, parsed, end if start < end else 1, facet, filter_q)
+            if browsing and filter_q is not None:
+                # Without words, the filters are the query: only their documents are read
+                # (Every with a filter collector steps through them all).
+                results = _run(searcher, filter_q, end if start < end else 1, facet, None)
+            else:
+                results = _run(searcher, parsed, end if start < end else 1, facet, filter_q)
             total = len(results)
             hits = results[start:end] if start < end else []
             pattern = None if browsing else _term_pattern(_positive_terms(parsed))

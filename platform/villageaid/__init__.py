@@ -98,13 +98,22 @@ def register_models():
 def register_blueprints(app):
     from .accounts.views import bp as accounts_bp
     from .api import register_api
+    from .articles.views import bp as articles_bp
+    from .campaign.views import bp as campaign_bp
     from .curation.views import bp as curation_bp
     from .main.views import bp as main_bp
+    from .matching.views import bp as matching_bp
+    from .needs.views import bp as needs_bp
     from .organizations.views import bp as organizations_bp
+    from .pledges.views import bp as pledges_bp
     from .regions.views import bp as regions_bp
+    from .reports.views import bp as reports_bp
     from .search.views import bp as search_bp
     from .villages.views import bp as villages_bp
 
-    for blueprint in (main_bp, accounts_bp, organizations_bp, villages_bp, curation_bp, regions_bp, search_bp):
+    for blueprint in (main_bp, accounts_bp, organizations_bp, villages_bp, curation_bp, pledges_bp, regions_bp, search_bp, needs_bp,
+                      matching_bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (reports_bp, articles_bp, campaign_bp):
         app.register_blueprint(blueprint)
     register_api(app)

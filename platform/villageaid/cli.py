@@ -13,6 +13,9 @@ def register_commands(app):
     app.cli.add_command(regions)
     app.cli.add_command(users)
     app.cli.add_command(search)
+    from .villages.cli import villages
+
+    app.cli.add_command(villages)
 
 
 @click.command("serve")

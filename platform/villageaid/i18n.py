@@ -1,5 +1,5 @@
 """Choosing the interface language: ?lang= (remembered in the session), the user's, else zh_CN."""
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 
 LANG_ALIASES = {"zh": "zh_CN", "zh_cn": "zh_CN", "zh-cn": "zh_CN", "en": "en", "en_us": "en", "en-us": "en"}
@@ -10,6 +10,8 @@ def normalize(value):
 
 
 def select_locale():
+    if not has_request_context():  # CLI commands, jobs and tests calling services directly
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     asked = normalize(request.args.get("lang"))
     if asked:
         session["lang"] = asked

@@ -94,7 +94,10 @@ def register_errorhandlers(app):
 def register_template_helpers(app):
     from flask_babel import get_locale
 
+    from .audit.labels import action_label
+
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["action_label"] = action_label
     app.jinja_env.filters["fen"] = format_fen
     app.jinja_env.filters["local"] = lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(to_local(value), fmt) if value else ""
 

@@ -30,7 +30,7 @@ def _need(n, title, body, place, province, prefecture, county, category, unit,
         "place": place, "province": province, "prefecture": prefecture, "county": county,
         "category": category, "status": status, "unit": unit,
         "created": dt.datetime(*created), "deadline": dt.date(*deadline) if deadline else None,
-        "progress": progress, "stamp": f"need-{n}-v1",
+        "progress": progress, "people": 10 * n, "stamp": f"need-{n}-v1",
     }
 
 

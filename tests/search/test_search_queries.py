@@ -147,6 +147,17 @@ def test_sort_progress_highest_first_and_documents_without_progress_last(corpus_
     assert progress[3:] == [None, None, None]
 
 
+def test_sort_least_pledged_lowest_first_and_documents_without_progress_last(corpus_index):
+    items = search(corpus_index, "茶叶", sort="least_pledged").items
+    assert [item["progress"] for item in items] == [500, 8000, 10000, None, None, None]
+
+
+def test_sort_most_beneficiaries_first_and_documents_without_people_last(corpus_index):
+    items = search(corpus_index, "茶叶", sort="most_beneficiaries").items
+    assert [item["doc_id"] for item in items[:3]] == ["need:14", "need:13", "need:3"]
+    assert [item["people"] for item in items] == [140, 130, 30, None, None, None]
+
+
 def test_pagination(corpus_index):
     everything = search(corpus_index, "凉山州", per_page=100)
     assert everything.total == 8

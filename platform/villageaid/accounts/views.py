@@ -146,7 +146,7 @@ def change_password():
             form.current.errors.append(_("当前密码不正确。"))
         else:
             services.change_password(current_user, form.password.data)
-            login_user(current_user)  # this session continues with the new session token
+            login_user(current_user._get_current_object())  # this session continues with the new session token (not the proxy: g would hold current_user itself and recurse)
             flash(_("密码已修改，其他设备上的登录已失效。"), "success")
             return redirect(url_for("accounts.me"))
     return render_template("accounts/change_password.html", form=form)
@@ -181,8 +181,10 @@ def me():
     if current_user.is_curator:
         waiting["organizations"] = len(curation.pending_organizations(current_user))
         waiting["villages"] = len(curation.pending_villages(current_user))
+    from ..todo import for_user
+
     return render_template(
-        "accounts/me.html", waiting=waiting, notifications=inbox.inbox(current_user, limit=10),
+        "accounts/me.html", waiting=waiting, todos=for_user(current_user), notifications=inbox.inbox(current_user, limit=10),
         unread=inbox.unread_count(current_user), form=ConfirmForm(),
     )
 

@@ -1,11 +1,14 @@
 """GET /search — the same search as the /search page."""
+from datetime import timezone
+
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ..errors import ServiceError
-from ..search.views import PER_PAGE, PROBLEMS, parse_args, run
+from ..search.services import PROBLEMS
+from ..search.views import parse_args, run
 
 bp = Blueprint("api_search", __name__, description="Full-text search over needs, villages and organisations")
 
@@ -19,8 +22,10 @@ class SearchArgs(Schema):
     category = fields.String(load_default=None)
     status = fields.String(load_default=None)
     unit = fields.String(load_default=None)
-    sort = fields.String(load_default="relevance")
+    sort = fields.String(load_default="relevance", metadata={
+        "description": "relevance, newest, deadline, progress (most pledged first), least_pledged, most_beneficiaries"})
     page = fields.Integer(load_default=1)
+    per_page = fields.Integer(load_default=20, metadata={"description": "1–100"})
 
 
 class SearchItem(Schema):
@@ -29,6 +34,16 @@ class SearchItem(Schema):
     obj_id = fields.Integer(required=True)
     title = fields.String(required=True)
     place = fields.String(allow_none=True)
+    province = fields.String(allow_none=True, metadata={"description": "12-digit division code"})
+    prefecture = fields.String(allow_none=True)
+    county = fields.String(allow_none=True)
+    category = fields.String(allow_none=True, metadata={"description": "needs: industry, employment, charity, …"})
+    status = fields.String(allow_none=True)
+    unit = fields.String(allow_none=True)
+    created = fields.DateTime(allow_none=True, metadata={"description": "published (needs) or registered, UTC"})
+    deadline = fields.Date(allow_none=True)
+    progress = fields.Integer(allow_none=True, metadata={"description": "share pledged in basis points (0–10000)"})
+    people = fields.Integer(allow_none=True, metadata={"description": "beneficiaries of a need"})
     snippet = fields.String(allow_none=True)
     score = fields.Float(allow_none=True)
     url = fields.String(required=True)
@@ -56,13 +71,19 @@ class Search(MethodView):
     def get(self, _args):
         """Search; `snippet` is HTML with matches in <mark>, everything else escaped."""
         params = parse_args(request.args)
+        if params["errors"]:
+            raise ServiceError(next(iter(params["errors"].values())), fields=params["errors"])
         results, problem = run(params)
         if problem == "rebuilding":
             raise RebuildingIndex(PROBLEMS[problem]())
         if problem == "empty_query":
             raise ServiceError(PROBLEMS[problem](), fields={"q": [PROBLEMS[problem]()]})
         if results is None:
-            return {"items": [], "total": 0, "page": params["page"], "per_page": PER_PAGE, "suggestion": None}
-        items = [{**item, "url": PATHS[item["kind"]] + str(item["obj_id"])} for item in results.items]
+            return {"items": [], "total": 0, "page": params["page"], "per_page": params["per_page"],
+                    "suggestion": None}
+        items = [{**item, "url": PATHS[item["kind"]] + str(item["obj_id"]),
+                  "created": item["created"].replace(tzinfo=timezone.utc) if item["created"] else None,
+                  "deadline": item["deadline"].date() if item["deadline"] else None}
+                 for item in results.items]
         return {"items": items, "total": results.total, "page": results.page, "per_page": results.per_page,
                 "suggestion": results.suggestion}

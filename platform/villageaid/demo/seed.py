@@ -2,9 +2,6 @@
 their eastern partner provinces and cities, curators and an admin. Idempotent: every record is
 looked up by a natural key (e-mail, credit code, village code) before it is created.
 """
-import csv
-from pathlib import Path
-
 from sqlalchemy import func, select
 
 from ..accounts import services as accounts
@@ -14,6 +11,7 @@ from ..extensions import db
 from ..organizations import services as organizations
 from ..organizations.models import Membership, Organization
 from ..organizations.uscc import check_character
+from ..regions import pairing
 from ..regions import services as regions
 from ..regions.models import Level, Region
 from ..regions.services import load_national_divisions
@@ -21,8 +19,6 @@ from ..villages import services as villages
 from ..villages.models import Village
 
 PASSWORD = "demo-pass-2026"
-# 东西部扶贫协作结对关系 as set in 2016 (seed 001), shipped with the package.
-PAIRING_CSV = Path(__file__).resolve().parents[1] / "data" / "east_west_pairing_2016.csv"
 
 VILLAGE_NAMES = ["团结村", "新华村", "红星村", "光明村", "和平村", "幸福村", "民族村", "新民村", "胜利村", "前进村",
                  "向阳村", "富民村", "双河村", "石门村", "青山村", "龙泉村", "永安村", "太平村", "长坪村", "高峰村"]
@@ -30,13 +26,9 @@ INDUSTRIES = ["花椒、核桃", "茶叶、乡村旅游", "马铃薯、苦荞", 
 CAUSES = [["缺技术", "缺资金"], ["因病", "缺劳力"], ["交通条件落后", "缺水"], ["因学", "缺技术"]]
 
 ENTERPRISE_WORDS = ["电子科技", "食品", "建设集团", "纺织", "物流", "新材料", "农业发展", "医药", "电器", "网络科技"]
+NGO_WORDS = ["乡村振兴基金会", "慈善总会"]
 INDUSTRY_FOR = {"电子科技": "C", "食品": "C", "建设集团": "E", "纺织": "C", "物流": "G", "新材料": "C",
                 "农业发展": "A", "医药": "C", "电器": "C", "网络科技": "I"}
-
-
-def pairing_rows():
-    with open(PAIRING_CSV, encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 def has_users():
@@ -76,15 +68,15 @@ def seed():
     db.session.commit()
     admin = _user("admin@demo.villageaid.cn", "平台管理员", roles=[Role.ADMIN])
     national = _user("curator@demo.villageaid.cn", "全国工商联审核员", roles=[Role.CURATOR])
-    rows = pairing_rows()
+    rows = pairing.rows()
     curators = {}
     western_prefectures = []
     for row in rows:
-        province = _region_by_name(row["helped_province"], level=Level.PROVINCE)
+        province = _region_by_name(row.helped_province, level=Level.PROVINCE)
         if province is None:
             continue
-        if row["helped_prefecture"]:
-            prefecture = _region_by_name(row["helped_prefecture"], province.code)
+        if row.helped_prefecture:
+            prefecture = _region_by_name(row.helped_prefecture, province.code)
             if prefecture is not None:
                 western_prefectures.append((province, prefecture))
     # Regional curators: one per western province that has demo villages.
@@ -118,7 +110,7 @@ def seed():
                 curation.decide(curators.get(village.province_code) or national, village, "verified")
 
     org_count = 0
-    helpers = [(r["helper_province"], r["helper_city"]) for r in rows]
+    helpers = [(r.helper_province, r.helper_city or "") for r in rows]
     unique_helpers = list(dict.fromkeys(helpers))
     for index, (province_name, city_name) in enumerate(unique_helpers * 2):
         province = _region_by_name(province_name, level=Level.PROVINCE)
@@ -126,7 +118,8 @@ def seed():
         word = ENTERPRISE_WORDS[index % len(ENTERPRISE_WORDS)]
         place = (city.name if city else province.name).removesuffix("市").removesuffix("省")
         is_ngo = index % 7 == 6
-        name = f"{place}{'乡村振兴基金会' if is_ngo else '万众' + word + '有限公司'}"
+        ngo_word = NGO_WORDS[(index // len(unique_helpers)) % len(NGO_WORDS)]
+        name = f"{place}{ngo_word if is_ngo else '万众' + word + '有限公司'}"
         org_count += 1
         code = _credit_code(1000 + index, province.code) if not is_ngo else "53" + province.code[:6] + f"MJ{index:07d}"
         if is_ngo:
@@ -161,10 +154,29 @@ def seed():
     _user("donor2@demo.villageaid.cn", "匿名捐赠者")
     zj_curator = _user("curator-33@demo.villageaid.cn", "浙江省工商联审核员", roles=[Role.CURATOR], curator_region=zhejiang.code)
     del admin, zj_curator
+    from ..needs.demo import seed_needs
+
+    needs = seed_needs(national)
+    from ..pledges.demo import seed_pledges
+
+    pledges = seed_pledges(national)
+    from ..articles.demo import seed_articles
+    from ..reports.demo import seed_reports
+
+    articles = seed_articles(national, curators.get(regions.pad("510000")))
+    report_cases = seed_reports([*curators.values(), national])
+    from ..matching.demo import seed_matching
+
+    matching = seed_matching()
     return {
         "villages": db.session.scalar(select(func.count()).select_from(Village)),
+        "needs": needs,
+        "pledges": pledges,
+        "articles": articles,
+        "report_cases": report_cases,
         "organizations": db.session.scalar(select(func.count()).select_from(Organization)),
         "users": db.session.scalar(select(func.count()).select_from(User)),
+        **matching,
     }
 
 

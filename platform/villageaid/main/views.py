@@ -3,7 +3,9 @@ from flask import Blueprint, render_template
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..needs import services as needs
 from ..organizations.models import Organization
+from ..pledges import services as pledges
 from ..villages.models import Village
 
 bp = Blueprint("main", __name__)
@@ -27,7 +29,9 @@ def home():
     latest_orgs = db.session.scalars(
         select(Organization).where(Organization.status == "verified").order_by(Organization.verified_at.desc()).limit(6)
     ).all()
-    return render_template("main/home.html", counters=counters(), villages=latest_villages, organizations=latest_orgs)
+    return render_template("main/home.html", counters=counters(), villages=latest_villages, organizations=latest_orgs,
+                           need_figures=needs.home_figures(), urgent_needs=needs.urgent_needs(),
+                           recent_deliveries=pledges.recent_verified())
 
 
 @bp.get("/healthz")

@@ -1,7 +1,7 @@
 """Turning rows into plain search documents. Features register their searchable models here."""
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sqlalchemy import select
@@ -15,22 +15,39 @@ class Source:
     model: Any
     to_document: Callable[[Any], dict]  # the document of a public row
     public: Callable[[], Any]  # SQL condition selecting the rows that belong in the index
+    # kind → function(ids of that kind) → a SELECT of this kind's ids whose documents show those rows
+    # (a need's document holds its village's name and industries: renaming the village re-indexes them)
+    follows: dict = field(default_factory=dict)
 
     def is_public(self, obj):
         return bool(db.session.scalar(select(self.model.id).where(self.model.id == obj.id, self.public())))
+
+    @property
+    def dependents(self):
+        """{kind: function(ids) → SELECT of that kind's ids} for the sources that follow this one."""
+        return {s.kind: s.follows[self.kind] for s in SOURCES.values() if self.kind in s.follows}
 
 
 SOURCES: dict[str, Source] = {}
 
 
-def register(kind, model, to_document, public):
-    SOURCES[kind] = Source(kind, model, to_document, public)
+def register(kind, model, to_document, public, follows=None):
+    SOURCES[kind] = Source(kind, model, to_document, public, dict(follows or {}))
 
 
 def kind_of(obj):
     for source in SOURCES.values():
         if isinstance(obj, source.model):
             return source.kind
+    return None
+
+
+def source_for_table(table):
+    """The source whose model maps `table` (an UPDATE or DELETE statement's target), or None."""
+    name = getattr(table, "name", None)
+    for source in SOURCES.values():
+        if source.model.__table__.name == name:
+            return source
     return None
 
 

@@ -1,55 +1,89 @@
 """/search — one box over needs, villages and organisations."""
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+import search_index
+
+from ..needs.models import CATEGORY_LABELS, STATUS_LABELS, NeedStatus
 from ..regions import services as regions
+from ..regions.models import Level
 from . import services
 
 bp = Blueprint("search", __name__)
 
 PER_PAGE = 20
+KINDS = ("need", "village", "organization")
+LEVEL_FIELDS = {Level.PROVINCE: "province", Level.PREFECTURE: "prefecture", Level.COUNTY: "county"}
+SORT_LABELS = {"relevance": _l("最相关"), "newest": _l("最新"), "deadline": _l("截止最近"), "progress": _l("认捐进度最高"),
+               "least_pledged": _l("认捐最少"), "most_beneficiaries": _l("受益人最多")}
 
 
 def parse_args(args):
-    """Query parameters → search arguments; divisions by name (四川省) or code."""
-    filters = {}
-    for level in ("province", "prefecture", "county"):
-        region = regions.resolve(args.get(level))
-        if region is not None:
-            filters[level] = region.code
+    """Query parameters → search arguments; divisions by name (四川省) or code.
+
+    A division lands in the filter of its real level, whatever box it came from: a municipality's
+    district (北京市东城区), picked in the prefecture box, is a county. `errors` names what was ignored.
+    """
+    filters, errors = {}, {}
+    for name in ("province", "prefecture", "county"):
+        value = args.get(name)
+        if not value:
+            continue
+        region = regions.resolve(value)
+        if region is None or region.level not in LEVEL_FIELDS:
+            errors[name] = _("未找到地区：%(value)s", value=value)
+        else:
+            filters[LEVEL_FIELDS[region.level]] = region.code
     for name in ("category", "status", "unit"):
         if args.get(name):
             filters[name] = args[name]
-    kind = args.get("type") if args.get("type") in ("need", "village", "organization") else None
-    sort = args.get("sort") if args.get("sort") in ("relevance", "newest", "deadline", "progress") else "relevance"
+    kind = args.get("type") if args.get("type") in KINDS else None
+    sort = args.get("sort") if args.get("sort") in search_index.SORTS else "relevance"
     page = max(1, args.get("page", 1, type=int) or 1)
+    per_page = min(max(1, args.get("per_page", PER_PAGE, type=int) or PER_PAGE), search_index.searcher.MAX_PER_PAGE)
     return {"q": (args.get("q") or "").strip(), "kinds": [kind] if kind else None, "filters": filters,
-            "sort": sort, "page": page}
+            "sort": sort, "page": page, "per_page": per_page, "errors": errors}
 
 
-PROBLEMS = {
-    "empty_query": lambda: _("搜索词只包含常用虚词或标点，请换一个更具体的词，如村名、产品或行业。"),
-    "rebuilding": lambda: _("搜索索引正在重建，请稍后再试。"),
-}
+PROBLEMS = services.PROBLEMS
 
 
 def run(params):
     """(results, problem): a problem ("empty_query", "rebuilding") instead of results, or neither."""
     if not params["q"] and not params["filters"] and not params["kinds"]:
         return None, None
-    try:
-        return services.query(params["q"], kinds=params["kinds"], filters=params["filters"],
-                              sort=params["sort"], page=params["page"], per_page=PER_PAGE), None
-    except services.EmptyQuery:
-        return None, "empty_query"
-    except services.SearchUnavailable:
-        return None, "rebuilding"
+    return services.attempt(params["q"], kinds=params["kinds"], filters=params["filters"], sort=params["sort"],
+                            page=params["page"], per_page=params["per_page"])
+
+
+def _region_boxes(filters):
+    """What the three cascading selects show: (selected codes, prefecture options, county options)."""
+    province, prefecture, county = (filters.get(k) for k in ("province", "prefecture", "county"))
+    deepest = county or prefecture
+    if deepest and not province:
+        province = deepest[:2].ljust(12, "0")
+    if county and not prefecture:
+        prefecture = regions.get(county).parent_code
+    # A municipality's districts sit in the prefecture box (they have no prefecture level).
+    municipal = prefecture == province and county is not None
+    if municipal:
+        prefecture, county = county, None
+    selected = {"province": province or "", "prefecture": prefecture or "", "county": county or ""}
+    prefectures = regions.children(province) if province else []
+    counties = regions.children(prefecture) if prefecture and not municipal else []
+    return selected, [(r.code, r.name) for r in prefectures], [(r.code, r.name) for r in counties]
 
 
 @bp.get("/search")
 def search_page():
     params = parse_args(request.args)
     results, problem = run(params)
-    message = PROBLEMS[problem]() if problem else None
-    return render_template("search/results.html", params=params, results=results, message=message,
-                           provinces=regions.children(None))
+    selected, prefectures, counties = _region_boxes(params["filters"])
+    statuses = [(s.value, STATUS_LABELS[s]) for s in NeedStatus
+                if s not in (NeedStatus.DRAFT, NeedStatus.SUBMITTED, NeedStatus.REJECTED)]
+    return render_template(
+        "search/results.html", params=params, results=results, message=PROBLEMS[problem]() if problem else None,
+        provinces=[(r.code, r.name) for r in regions.children(None)], prefectures=prefectures, counties=counties, selected=selected,
+        categories=[(c.value, label) for c, label in CATEGORY_LABELS.items()], statuses=statuses, sorts=list(SORT_LABELS.items()),
+    )

@@ -1,6 +1,7 @@
 """Village registration form."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -43,3 +44,11 @@ class VillageForm(FlaskForm):
     poverty_causes = MultiCheckboxField(_l("主要致贫原因"), choices=options((c, CAUSE_LABELS[c]) for c in POVERTY_CAUSES), validators=[Optional()])
     industries = StringField(_l("特色产业"), validators=[Length(max=200)], description=_l("如：花椒、核桃、乡村旅游"))
     description = TextAreaField(_l("村情简介（可选）"), validators=[Length(max=4000)])
+
+
+class ImportForm(FlaskForm):
+    """批量导入 — a curator's file of registered villages."""
+
+    file = FileField(_l("XLSX 或 CSV 文件"), validators=[FileRequired(message=_l("请选择要导入的文件。"))],
+                     render_kw={"accept": ".xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv"},
+                     description=_l("使用导入模板的列；最多 20000 行、10 MB。"))

@@ -1,4 +1,5 @@
 """A village, its 建档立卡 facts and its committee members."""
+import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -80,3 +81,45 @@ class VillageMember(db.Model):
 
     user = relationship("User", back_populates="village_memberships")
     village = relationship("Village", back_populates="members", lazy="joined")
+
+
+class ImportStatus(enum.StrEnum):
+    QUEUED = "queued"      # uploaded; the job has not started
+    RUNNING = "running"    # the job is reading and checking the file
+    IMPORTED = "imported"  # every row imported
+    REJECTED = "rejected"  # some rows were bad: nothing imported, each bad row listed
+    FAILED = "failed"      # the file could not be processed at all (an unexpected error)
+
+
+class VillageImport(db.Model):
+    """A file of registered villages (建档立卡贫困村) uploaded by a curator, imported all or nothing by a job."""
+
+    __tablename__ = "village_import"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'imported', 'rejected', 'failed')", name="status_valid"),
+        CheckConstraint("total_rows >= 0 AND checked_rows >= 0 AND imported >= 0", name="counts_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))  # as uploaded, for the curator's reference
+    stored_name: Mapped[str] = mapped_column(String(80))  # under DATA_DIR/uploads/imports until processed
+    status: Mapped[str] = mapped_column(String(20), default=ImportStatus.QUEUED.value)
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    checked_rows: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list] = mapped_column(JSON, default=list)  # [{"row", "column", "message"}] in the uploader's language
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    uploaded_by = relationship("User")
+
+    @property
+    def is_finished(self):
+        return self.status in (ImportStatus.IMPORTED, ImportStatus.REJECTED, ImportStatus.FAILED)
+
+    def can_view(self, user):
+        """The curator who uploaded the file, and admins."""
+        return getattr(user, "is_authenticated", False) and (user.id == self.uploaded_by_id or user.is_admin)

@@ -1,11 +1,12 @@
 """Registering a village and its committee."""
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import queue
 from ..audit.services import record
 from ..errors import PermissionDenied, ServiceError
 from ..extensions import db
+from ..verification import VerificationStatus
 from ..regions import services as regions
 from ..regions.models import Level, Region
 from .models import POVERTY_CAUSES, Village, VillageMember
@@ -79,3 +80,25 @@ def invite_member(actor, village, email, title=None):
     from ..accounts.services import create_invitation
 
     return create_invitation(actor, email, village=village, title=title)
+
+
+def pairing_partners(village, helpers_per_partner=5):
+    """The village's East-West pairing partners, each with the verified helpers registered there.
+
+    Returns [(pairing, region or None, [Organization], count of verified helpers there)].
+    """
+    from ..organizations.models import Organization
+    from ..regions import pairing
+    partners = []
+    for row in pairing.partners_of(village.province.name, village.prefecture.name if village.prefecture else None):
+        region = pairing.helper_region(row)
+        helpers, count = [], 0
+        if region is not None:
+            column = Organization.province_code if region.level == Level.PROVINCE else Organization.prefecture_code
+            where = (column == region.code, Organization.status == VerificationStatus.VERIFIED.value)
+            count = db.session.scalar(select(func.count()).select_from(Organization).where(*where))
+            helpers = db.session.scalars(select(Organization).where(*where)
+                                         .order_by(Organization.verified_at.desc(), Organization.id)
+                                         .limit(helpers_per_partner)).all()
+        partners.append((row, region, helpers, count))
+    return partners
