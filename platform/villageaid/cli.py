@@ -1,5 +1,6 @@
 """`flask --app villageaid …` commands that are not a single feature's."""
 import json
+import os
 
 import click
 from flask import current_app
@@ -26,6 +27,8 @@ def serve(host, port):
     from .scheduling import start_thread
 
     app = current_app._get_current_object()
+    if "SITE_URL" not in os.environ:  # links in pages, e-mails and PDFs point at where we serve
+        app.config["SITE_URL"] = f"http://{host}:{port}"
     interval = app.config["SCHEDULER_INTERVAL_SECONDS"] or 30
     start_thread(app, interval)
     click.echo(f" * VillageAid on http://{host}:{port}/  (scheduler every {interval}s, data in {app.config['DATA_DIR']})")
