@@ -76,6 +76,9 @@ class Config:
     # production runs `flask jobs scheduler` beside `rq worker`.
     SCHEDULER_INTERVAL_SECONDS = int(os.environ.get("SCHEDULER_INTERVAL_SECONDS", "30"))
 
+    # How long a /needs total is reused per filter combination (0: count every time; bench/run.py).
+    NEEDS_COUNT_CACHE_SECONDS = int(os.environ.get("NEEDS_COUNT_CACHE_SECONDS", "60"))
+
 
 class ProductionConfig(Config):
     ENV_NAME = "production"

@@ -50,3 +50,29 @@ def test_pages_need_no_internet(client):
         assert cdn not in html
     with client.get("/static/css/site.css") as response:
         assert response.status_code == 200
+
+
+def test_ping_answers_without_the_database_and_healthz_with_it(app, client, monkeypatch):
+    response = client.get("/ping")
+    assert response.status_code == 200 and response.get_data(as_text=True) == "pong"
+    assert client.get("/healthz").get_json() == {"ok": True}
+
+    from villageaid.extensions import db
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database down")
+
+    monkeypatch.setattr(db.session, "execute", broken)
+    assert client.get("/ping").status_code == 200
+    assert client.get("/healthz").status_code == 500
+
+
+def test_the_needs_count_cache_lifetime_comes_from_the_environment(monkeypatch):
+    import importlib
+
+    import config
+
+    monkeypatch.setenv("NEEDS_COUNT_CACHE_SECONDS", "0")
+    assert importlib.reload(config).Config.NEEDS_COUNT_CACHE_SECONDS == 0
+    monkeypatch.delenv("NEEDS_COUNT_CACHE_SECONDS")
+    assert importlib.reload(config).Config.NEEDS_COUNT_CACHE_SECONDS == 60

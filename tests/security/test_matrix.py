@@ -32,7 +32,7 @@ TOKEN = "token"          # public auth endpoints (form or API login, reset links
 ADMIN = "admin"          # admins only
 
 GATES = {
-    "static": PUBLIC, "bootstrap.static": PUBLIC, "main.home": PUBLIC, "main.healthz": PUBLIC,
+    "static": PUBLIC, "bootstrap.static": PUBLIC, "main.home": PUBLIC, "main.healthz": PUBLIC, "main.ping": PUBLIC,
     "search.search_page": PUBLIC, "regions.children": PUBLIC, "needs.index": PUBLIC,
     "api-docs.openapi_json": PUBLIC, "api_search.Search": PUBLIC,
     "accounts.login": TOKEN, "accounts.register": TOKEN, "accounts.forgot_password": TOKEN,

@@ -34,6 +34,12 @@ def home():
                            recent_deliveries=pledges.recent_verified())
 
 
+@bp.get("/ping")
+def ping():
+    """Liveness: the process answers (no database). Also the ceiling bench/run.py compares pages with."""
+    return "pong", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+
+
 @bp.get("/healthz")
 def healthz():
     db.session.execute(select(1))
