@@ -36,8 +36,10 @@ CATEGORY_COLORS = {"industry": "primary", "employment": "info", "charity": "warn
 @bp.record_once
 def _template_globals(state):
     # Globals, not a context processor: the macros in needs/_macros.html are imported without context.
+    from .cards import need_card
+
     state.app.jinja_env.globals.update(need_status_labels=STATUS_LABELS, need_status_colors=STATUS_COLORS,
-                                       category_colors=CATEGORY_COLORS)
+                                       category_colors=CATEGORY_COLORS, cached_need_card=need_card)
 
 
 def _load(need_id):
