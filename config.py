@@ -78,6 +78,8 @@ class Config:
 
     # How long a /needs total is reused per filter combination (0: count every time; bench/run.py).
     NEEDS_COUNT_CACHE_SECONDS = int(os.environ.get("NEEDS_COUNT_CACHE_SECONDS", "60"))
+    # How long the home page's campaign counters are reused per process (0: always computed).
+    HOME_FIGURES_CACHE_SECONDS = int(os.environ.get("HOME_FIGURES_CACHE_SECONDS", "60"))
 
 
 class ProductionConfig(Config):
@@ -92,6 +94,7 @@ class TestConfig(Config):
     TESTING = True
     RATELIMIT_ENABLED = True
     SCHEDULER_INTERVAL_SECONDS = 0
+    HOME_FIGURES_CACHE_SECONDS = 0  # tests read the counters right after changing rows
     # Not for production: scrypt costs ~60 ms a hash, and the suite creates hundreds of users.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 

@@ -174,6 +174,22 @@ def test_home_counts_real_figures_and_lists_urgent_needs(catalogue, client):
     assert ids(urgent)[:3] == [n.id for n in catalogue["yunnan"]]  # five days left: the soonest
 
 
+def test_home_counters_are_reused_for_the_configured_time(catalogue, app, client, monkeypatch):
+    import time as clock
+
+    def villages(html):
+        return int(re.search(r'data-counter="villages">(\d+)<', html).group(1))
+
+    app.config["HOME_FIGURES_CACHE_SECONDS"] = 60
+    now = [1000.0]
+    monkeypatch.setattr(clock, "monotonic", lambda: now[0])
+    before = villages(client.get("/").get_data(as_text=True))
+    factories.village(name="新认证村")
+    assert villages(client.get("/").get_data(as_text=True)) == before  # within the minute: reused
+    now[0] += 61
+    assert villages(client.get("/").get_data(as_text=True)) == before + 1
+
+
 def test_village_page_lists_its_needs(catalogue, client):
     need = catalogue["sichuan"][0]
     html = client.get(f"/villages/{need.village_id}").get_data(as_text=True)
