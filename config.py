@@ -80,6 +80,8 @@ class Config:
     NEEDS_COUNT_CACHE_SECONDS = int(os.environ.get("NEEDS_COUNT_CACHE_SECONDS", "60"))
     # How long the home page's campaign counters are reused per process (0: always computed).
     HOME_FIGURES_CACHE_SECONDS = int(os.environ.get("HOME_FIGURES_CACHE_SECONDS", "60"))
+    # Spike mode: anonymous visitors' home and needs list served from a shared cache this long (0: off).
+    PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "10"))
 
 
 class ProductionConfig(Config):
@@ -95,6 +97,7 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = True
     SCHEDULER_INTERVAL_SECONDS = 0
     HOME_FIGURES_CACHE_SECONDS = 0  # tests read the counters right after changing rows
+    PAGE_CACHE_SECONDS = 0  # tests/test_pagecache.py turns it on
     # Not for production: scrypt costs ~60 ms a hash, and the suite creates hundreds of users.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 

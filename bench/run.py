@@ -6,8 +6,10 @@
 1. Data: the scale's synthetic data set from bench/generate.py in DATA_DIR (default
    /tmp/villageaid-bench-<scale>, reused when it is already there) or in --database-url.
 2. Search index: `flask search rebuild` (timed: documents per second), reused when it reads well.
-3. gunicorn with --workers sync workers and the app preloaded, on a free port, with the /needs count
-   cache off (NEEDS_COUNT_CACHE_SECONDS=0): the figures are uncached.
+3. gunicorn with --workers sync workers and the app preloaded, on a free port, with every cache off
+   (the /needs totals, the home counters, the page cache): these figures are uncached. Then a second
+   gunicorn in spike mode (PAGE_CACHE_SECONDS=10, shared through --redis-url when given) for the
+   anonymous home page and needs list: home_cached and needs_list_cached.
 4. For each page, ApacheBench (`ab`, Debian's apache2-utils) with --concurrency keep-alive clients for
    --seconds after a warm-up: requests/s, p50 and p99 latency, and non-2xx answers. The first case is
    /ping, a hello-world endpoint of the same app (same middleware, no database): the ceiling.
@@ -44,7 +46,8 @@ def main(argv=None):
     data_dir = Path(args.data_dir or f"/tmp/villageaid-bench-{args.scale}")
     data_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, DATA_DIR=str(data_dir), SECRET_KEY="bench-" + "x" * 40, NEEDS_COUNT_CACHE_SECONDS="0",
-               SCHEDULER_INTERVAL_SECONDS="0", RATELIMIT_ENABLED="0", PYTHONPATH=str(ROOT))
+               HOME_FIGURES_CACHE_SECONDS="0", PAGE_CACHE_SECONDS="0", SCHEDULER_INTERVAL_SECONDS="0",
+               RATELIMIT_ENABLED="0", PYTHONPATH=str(ROOT))
     env.pop("REDIS_URL", None)
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
@@ -54,22 +57,46 @@ def main(argv=None):
     figures = {}
     _data(args, env, figures)
     _index(env, figures)
-    port = _free_port()
-    server = _serve(env, port, args.workers)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        targets = _targets(env, base)
-        results = {}
-        for name, (path, cookie) in targets.items():
-            if path is None:
-                results[name] = None
-                continue
-            results[name] = _ab(base + path, cookie, args.concurrency, args.seconds)
-            _print_result(name, path, results[name])
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(30)
+    results = {}
+    print("uncached (count cache, home counters and page cache off):")
+    with _server(env, args.workers) as base:
+        for name, (path, cookie) in _targets(env, base).items():
+            results[name] = _measure(name, base, path, cookie, args)
+    # Spike mode: anonymous pages from the shared page cache (Redis when --redis-url is given).
+    spike = dict(env, PAGE_CACHE_SECONDS="10", HOME_FIGURES_CACHE_SECONDS="60", NEEDS_COUNT_CACHE_SECONDS="60")
+    if args.redis_url:
+        spike["REDIS_URL"] = args.redis_url
+    print(f"spike mode (page cache on, {'Redis ' + args.redis_url if args.redis_url else 'per-process fakeredis'}):")
+    with _server(spike, args.workers) as base:
+        filters = dict(_targets(env, base))["needs_list"][0]
+        results["home_cached"] = _measure("home_cached", base, "/", None, args)
+        results["needs_list_cached"] = _measure("needs_list_cached", base, filters, None, args)
     _report(figures, results)
+
+
+def _measure(name, base, path, cookie, args):
+    if path is None:
+        print(f"{name:<18} (the site has no such page yet)")
+        return None
+    result = _ab(base + path, cookie, args.concurrency, args.seconds)
+    _print_result(name, path, result)
+    return result
+
+
+class _server:
+    """gunicorn serving `env` for the duration of a with block; yields its base URL."""
+
+    def __init__(self, env, workers):
+        self.env, self.workers = env, workers
+
+    def __enter__(self):
+        port = _free_port()
+        self.process = _serve(self.env, port, self.workers)
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc):
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(30)
 
 
 def _arguments(argv):
@@ -80,6 +107,7 @@ def _arguments(argv):
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--redis-url", help="spike mode's shared page cache (default: per-process fakeredis)")
     return parser.parse_args(argv)
 
 
@@ -167,9 +195,6 @@ def _targets(env, base):
         "search": ("/search?" + urlencode({"q": "花椒 合作社"}), None),
         "recommendations": ("/me/recommendations", cookie),
         "stats": ("/stats" if _exists(base, "/stats") else None, None),
-        # Spike mode (an anonymous short-lived shared cache for 10·17) is not built yet.
-        "home_cached": (None, None),
-        "needs_list_cached": (None, None),
     }
 
 

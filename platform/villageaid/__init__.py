@@ -5,7 +5,7 @@ from flask import Flask
 
 import config as settings
 
-from . import cli, i18n, queue, security, web
+from . import cli, i18n, pagecache, queue, security, web
 from .search import services as search_services
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, rest_api
 
@@ -26,6 +26,7 @@ def create_app(overrides=None):
     web.register_errorhandlers(app)
     web.register_template_helpers(app)
     security.register_headers(app)
+    pagecache.register(app)
     cli.register_commands(app)
     return app
 
@@ -53,6 +54,7 @@ def register_extensions(app):
     _sqlite_pragmas(app)
     queue.register_session_events(db.session)
     search_services.register_session_events(db.session)
+    pagecache.register_session_events(db.session)
     app.after_request(_dispatch_jobs)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     login_manager.init_app(app)
