@@ -32,7 +32,8 @@ def _enum(e, name):
 
 class Organization(db.Model):
     __tablename__ = "organization"
-    __table_args__ = (status_check("organization"), Index("ix_organization_region_status", "province_code", "status"))
+    __table_args__ = (status_check("organization"), Index("ix_organization_region_status", "province_code", "status"),
+                      Index("ix_organization_status_verified", "status", "verified_at"))  # newest verified (home)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "org_kind"))

@@ -251,6 +251,7 @@ class Delivery(db.Model):
         CheckConstraint("retained_3m IS NULL OR (retained_3m BETWEEN 0 AND quantity)", name="retained_3m_range"),
         CheckConstraint("retained_6m IS NULL OR (retained_6m BETWEEN 0 AND quantity)", name="retained_6m_range"),
         Index("ix_delivery_status_need", "status", "need_id"),
+        Index("ix_delivery_status_decided", "status", "decided_at", "id"),  # the latest verified (home page)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,6 +20,7 @@ class Village(db.Model):
         CheckConstraint("poor_households <= households", name="poor_within_households"),
         CheckConstraint("households >= 0 AND poor_households >= 0 AND poor_population >= 0", name="counts_nonnegative"),
         Index("ix_village_county_status", "county_code", "status"),
+        Index("ix_village_status_verified", "status", "verified_at"),  # the newest verified, on the home page
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
