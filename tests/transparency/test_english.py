@@ -30,7 +30,7 @@ def _english(client, path):
 
 def test_public_pages_in_english(client, site):
     world, need, org, names = site
-    for path in ["/policy", "/campaign", f"/report/need/{need.id}", f"/helpers/{org.id}",
+    for path in ["/policy", "/campaign", "/stats", f"/report/need/{need.id}", f"/helpers/{org.id}",
                  *[f"/policy/{d.slug}" for d in DOCUMENTS]]:
         assert chinese_left(_english(client, path), names) == [], path
 
