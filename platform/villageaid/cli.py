@@ -17,6 +17,9 @@ def register_commands(app):
     from .villages.cli import villages
 
     app.cli.add_command(villages)
+    from .ledger.cli import ledger
+
+    app.cli.add_command(ledger)
 
 
 @click.command("serve")

@@ -13,3 +13,4 @@ from .regions.models import Region  # noqa: F401
 from .reports.models import Report, ReportCase  # noqa: F401
 from .scheduling import ScheduledTask  # noqa: F401
 from .villages.models import Village, VillageImport, VillageMember  # noqa: F401
+from .ledger.models import LedgerExport  # noqa: F401
