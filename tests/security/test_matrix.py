@@ -35,7 +35,7 @@ GATES = {
     "static": PUBLIC, "bootstrap.static": PUBLIC, "main.home": PUBLIC, "main.healthz": PUBLIC, "main.ping": PUBLIC,
     "stats.page": PUBLIC, "api_stats.StatsResource": PUBLIC,
     "ledger.export_page": CURATOR, "ledger.export_status": OBJECT, "ledger.export_progress": OBJECT,
-    "ledger.export_download": OBJECT,
+    "ledger.export_download": OBJECT, "ledger.region": PUBLIC,
     "search.search_page": PUBLIC, "regions.children": PUBLIC, "needs.index": PUBLIC,
     "api-docs.openapi_json": PUBLIC, "api_search.Search": PUBLIC,
     "accounts.login": TOKEN, "accounts.register": TOKEN, "accounts.forgot_password": TOKEN,

@@ -7,6 +7,7 @@ from wtforms import SelectField
 from ..errors import PermissionDenied
 from ..formutil import report_service_error
 from . import export as service
+from . import public
 from .models import ExportStatus
 
 bp = Blueprint("ledger", __name__)
@@ -78,3 +79,13 @@ def export_download(export_id):
     if not path.exists():
         abort(410)
     return send_file(path, mimetype=service.MIMETYPE, as_attachment=True, download_name=service.filename(export))
+
+
+@bp.get("/ledger")
+@bp.get("/ledger/<code>")
+def region(code=None):
+    """The public ledger of the country or of one province, prefecture or county."""
+    data = public.page(code)
+    if data is None:
+        abort(404)
+    return render_template("ledger/region.html", **data)
