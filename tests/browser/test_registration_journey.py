@@ -30,8 +30,9 @@ def test_organisation_registers_and_appears_in_curator_queue(live_app, page):
     page.get_by_label("统一社会信用代码").fill("91330100799655058B")
     page.get_by_label("行业门类（国民经济行业分类）").select_option("C")
     page.get_by_label("所在省份").select_option(label="浙江省")
-    # The prefecture list is filled by script from /regions/<code>/children.
-    page.wait_for_function("document.querySelectorAll('#prefecture_code option').length > 2")
+    # The prefecture list is filled by script from /regions/<code>/children. Wait on a locator, not
+    # wait_for_function: the CSP forbids eval, so a predicate string fails whenever it must be re-polled.
+    page.locator("#prefecture_code option", has_text="杭州市").wait_for(state="attached")
     page.get_by_label("所在地市").select_option(label="杭州市")
     page.get_by_label("联系人").fill("陈经理")
     page.get_by_label("联系电话").fill("0571-88001234")
