@@ -117,6 +117,7 @@ def _flask(env, *args, check=True):
 
 
 def _data(args, env, figures):
+    _flask(env, "db", "upgrade")  # a data set made by an older version gets this version's schema and indexes
     probe = subprocess.run([sys.executable, "-c", _COUNT_NEEDS], env=env, capture_output=True, text=True)
     needs = int(probe.stdout.strip() or 0) if probe.returncode == 0 else 0
     if needs:
