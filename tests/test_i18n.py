@@ -235,3 +235,21 @@ def test_english_counts_use_the_plural_rules(client, site):
     html = client.get("/needs?lang=en&category=employment").get_data(as_text=True)
     assert re.search(r"<strong>1 job</strong>", html), "a one-job target should read '1 job'"
     assert "Benefits 120 people" in client.get("/needs?lang=en").get_data(as_text=True)
+
+
+def test_gettext_found_once_per_request_still_follows_force_locale(app):
+    """The translations are looked up once per request and locale (i18n.install_fast_gettext): switching
+    with force_locale (e-mails in the recipient's language) and back must switch the text too, Python
+    and templates alike; template strings keep Jinja's semantics (escaped variables, %% is a percent)."""
+    from flask import render_template_string
+    from flask_babel import force_locale, gettext
+
+    page = "{{ _('需求') }}|{{ _('%(x)s', x='<b>') }}|{{ _('100%%') }}|{{ ngettext('%(num)s 件', '%(num)s 件', 3) }}"
+    with app.test_request_context("/"):
+        assert gettext("需求") == "需求"
+        assert render_template_string(page) == "需求|&lt;b&gt;|100%|3 件"
+        with force_locale("en"):
+            assert gettext("需求") == "Needs"
+            assert render_template_string("{{ _('需求') }}") == "Needs"
+        assert gettext("需求") == "需求"
+        assert render_template_string("{{ _('需求') }}") == "需求"

@@ -95,7 +95,9 @@ def register_template_helpers(app):
     from flask_babel import get_locale
 
     from .audit.labels import action_label
+    from .i18n import install_fast_gettext
 
+    install_fast_gettext(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["action_label"] = action_label
     app.jinja_env.filters["fen"] = format_fen
