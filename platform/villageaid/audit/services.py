@@ -1,5 +1,6 @@
 """Writing and reading audit events."""
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from .models import AuditEvent
@@ -29,4 +30,5 @@ def events_for(obj, public_only=False):
     )
     if public_only:
         query = query.where(AuditEvent.public.is_(True))
-    return db.session.scalars(query.order_by(AuditEvent.id)).all()
+    # The actor, but not the actor's grants and memberships (three SELECTs) unless someone asks.
+    return db.session.scalars(query.order_by(AuditEvent.id).options(joinedload(AuditEvent.actor).lazyload("*"))).all()

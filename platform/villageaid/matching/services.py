@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import lazyload
 
 from .. import queue
 from ..audit.services import record
@@ -278,8 +279,9 @@ def pairings_of_pledges(pledge_ids):
     """pledge id → the pairing it was made within, for the pledges among `pledge_ids` that were."""
     if not pledge_ids:
         return {}
+    # The pairing row alone: its organisation and village (and their five regions) load if asked for.
     rows = db.session.execute(select(PairingPledge.pledge_id, Pairing).join(Pairing, Pairing.id == PairingPledge.pairing_id)
-                              .where(PairingPledge.pledge_id.in_(list(pledge_ids)))).all()
+                              .where(PairingPledge.pledge_id.in_(list(pledge_ids))).options(lazyload("*"))).all()
     return {pledge_id: pairing for pledge_id, pairing in rows}
 
 

@@ -32,7 +32,8 @@ def _template_globals(state):
     state.app.jinja_env.globals.update(need_matching=need_matching, village_pairings=services.public_pairings_of_village,
                                        organization_pairings=services.public_pairings_of_organization,
                                        pairing_colors=PAIRING_COLORS, pairing_actions=pairing_actions,
-                                       pledge_pairings=lambda pledges: services.pairings_of_pledges([p.id for p in pledges]))
+                                       pledge_pairings=lambda pledges: services.pairings_of_pledges(
+                                           [p.id for p in pledges if p.organization_id]))  # only theirs can be
 
 
 def need_matching(need):

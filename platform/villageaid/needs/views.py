@@ -97,7 +97,10 @@ def show(need_id):
     need = _load(need_id)
     insider = need.is_editor(current_user)
     events = events_for(need, public_only=not insider)
-    return render_template("needs/show.html", need=need, insider=insider, events=events, form=DecisionForm(),
+    # The decision forms are for signed-in editors and curators: a visitor's page makes no CSRF token
+    # (and so sets no session cookie).
+    form = DecisionForm() if current_user.is_authenticated else None
+    return render_template("needs/show.html", need=need, insider=insider, events=events, form=form,
                            share_url=current_app.config["SITE_URL"].rstrip("/") + url_for("needs.show", need_id=need.id))
 
 

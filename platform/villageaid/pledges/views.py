@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, lazyload
 
 from ..audit.models import AuditEvent
 from ..errors import ServiceError
@@ -12,8 +13,8 @@ from ..needs import services as needs
 from . import evidence as evidence_files
 from . import lifecycle, receipts, services
 from .forms import DeliveryForm, PledgeForm, ReasonForm, RetentionForm, TrackForm
-from .models import (DELIVERY_STATUS_COLORS, KIND_LABELS, PLEDGE_STATUS_COLORS, Delivery, Pledge, PledgeKind,
-                     PledgeStatus)
+from .models import (DELIVERY_STATUS_COLORS, KIND_LABELS, LIVE_STATES, PLEDGE_STATUS_COLORS, Delivery, Pledge,
+                     PledgeKind, PledgeStatus)
 
 bp = Blueprint("pledges", __name__)
 
@@ -297,14 +298,53 @@ def track(code):
 
 # What other pages show of pledges ------------------------------------------------------------
 
+PANEL_PLEDGES = 100  # the need page lists the latest 100
+
+
+def _panel_pledges(need):
+    """The need's latest pledges, newest first, with what the list shows loaded in one statement.
+
+    Pledge's eager defaults would join the need again (with its village and three regions) and each
+    organisation's regions, and fetch every pledger's grants and memberships (three more SELECTs).
+    The need is the page's own (the identity map has it); the rest loads if a template asks for it.
+    """
+    return db.session.scalars(
+        select(Pledge).where(Pledge.need_id == need.id).order_by(Pledge.id.desc()).limit(PANEL_PLEDGES)
+        .options(lazyload(Pledge.need), joinedload(Pledge.organization).lazyload("*"),
+                 joinedload(Pledge.pledger, innerjoin=True).lazyload("*"))).all()
+
+
+class _ListedLedger(dict):
+    """services.need_ledger()'s sums, added up from the need's pledges when the page has all of them
+    (fewer than PANEL_PLEDGES): the same figures without two aggregate SELECTs. The count of verified
+    deliveries, which the page does not show, is counted if anything asks for it."""
+
+    def __init__(self, need, pledges):
+        live = [p for p in pledges if PledgeStatus(p.status) in LIVE_STATES]
+        super().__init__(pledges=len(live), pledged=sum(p.quantity for p in live),
+                         accepted=sum(p.quantity for p in live if p.status != PledgeStatus.PLEDGED.value),
+                         delivered=sum(p.delivered for p in live), confirmed=sum(p.confirmed for p in live),
+                         verified=sum(p.verified for p in live))
+        self._need = need
+
+    def __missing__(self, key):
+        if key != "verified_deliveries":
+            raise KeyError(key)
+        self[key] = services.need_ledger(self._need)[key]
+        return self[key]
+
+
 def pledge_panel(need):
     """The need page's pledge section: the form, the latest pledges, the sums by state (once per request)."""
     panels = g.setdefault("pledge_panels", {})
     if need.id not in panels:
         can_pledge = services.may_pledge(current_user, need)
+        pledges = _panel_pledges(need)
         panels[need.id] = {
-            "ledger": services.need_ledger(need), "pledges": services.need_pledges(need),
-            "total": services.count_need_pledges(need), "can_pledge": can_pledge,
+            "ledger": _ListedLedger(need, pledges) if len(pledges) < PANEL_PLEDGES else services.need_ledger(need),
+            "pledges": pledges,
+            "total": len(pledges) if len(pledges) < PANEL_PLEDGES else services.count_need_pledges(need),
+            "can_pledge": can_pledge,
             "form": pledge_form(need, for_page=True) if can_pledge and current_user.is_authenticated else None,
         }
     return panels[need.id]
@@ -318,11 +358,14 @@ def need_timeline(need, events):
         select(AuditEvent).where(AuditEvent.public.is_(True),
                                  ((AuditEvent.object_type == "pledge") & AuditEvent.object_id.in_(pledge_ids))
                                  | ((AuditEvent.object_type == "delivery") & AuditEvent.object_id.in_(delivery_ids)))
-        .order_by(AuditEvent.id.desc()).limit(80)).all()
+        .order_by(AuditEvent.id.desc()).limit(80)
+        .options(joinedload(AuditEvent.actor).lazyload("*"))).all()
+    entries = [{"event": e, "code": None} for e in events]
+    if not others:  # no pledge or delivery events: no tracking codes to look up
+        return sorted(entries, key=lambda x: (x["event"].at, x["event"].id))
     codes = dict(db.session.execute(select(Pledge.id, Pledge.code).where(Pledge.need_id == need.id)).all())
     delivery_pledge = dict(db.session.execute(select(Delivery.id, Delivery.pledge_id)
                                               .where(Delivery.need_id == need.id)).all())
-    entries = [{"event": e, "code": None} for e in events]
     for e in others:
         pledge_id = e.object_id if e.object_type == "pledge" else delivery_pledge.get(e.object_id)
         entries.append({"event": e, "code": codes.get(pledge_id)})
