@@ -38,12 +38,12 @@ POSTGRESQL_TRIGGERS = [
     BEGIN
       IF TG_TABLE_NAME = 'honor_roll_revision' THEN
         IF TG_OP = 'UPDATE' AND NOT OLD.sealed THEN RETURN NEW; END IF;
-      ELSIF TG_OP = 'INSERT' THEN
-        IF TG_TABLE_NAME = 'honor_roll_entry' AND NOT (SELECT sealed FROM honor_roll_revision
-                                                        WHERE id = NEW.revision_id) THEN RETURN NEW; END IF;
-        IF TG_TABLE_NAME = 'honor_roll_entry_delivery' AND NOT (
-            SELECT r.sealed FROM honor_roll_entry e JOIN honor_roll_revision r ON r.id = e.revision_id
-            WHERE e.id = NEW.entry_id) THEN RETURN NEW; END IF;
+      ELSIF TG_OP = 'INSERT' AND TG_TABLE_NAME = 'honor_roll_entry' THEN
+        -- nested, not AND: PL/pgSQL may evaluate both sides, and each table has its own columns
+        IF NOT (SELECT sealed FROM honor_roll_revision WHERE id = NEW.revision_id) THEN RETURN NEW; END IF;
+      ELSIF TG_OP = 'INSERT' AND TG_TABLE_NAME = 'honor_roll_entry_delivery' THEN
+        IF NOT (SELECT r.sealed FROM honor_roll_entry e JOIN honor_roll_revision r ON r.id = e.revision_id
+                WHERE e.id = NEW.entry_id) THEN RETURN NEW; END IF;
       END IF;
       RAISE EXCEPTION '{IMMUTABLE_MESSAGE}' USING ERRCODE = 'integrity_constraint_violation';
     END $$ LANGUAGE plpgsql""",
