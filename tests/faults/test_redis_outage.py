@@ -1,64 +1,11 @@
 """Redis stopped mid-run (a private redis-server, never the shared one): pages keep answering, a
 pledge made meanwhile is accepted and its jobs wait in the outbox, and after Redis returns the
 outbox drain enqueues them and a worker runs them — nothing accepted is lost."""
-import os
-import shutil
-import socket
-import subprocess
-import time
-
-import pytest
 from sqlalchemy import select
 
 from villageaid import pagecache, queue
 from villageaid.extensions import db
 from villageaid.queue import OutboxJob
-
-REDIS_SERVER = shutil.which("redis-server")
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PrivateRedis:
-    def __init__(self, tmp_path):
-        self.port, self.dir, self.process = _free_port(), tmp_path, None
-
-    def start(self):
-        self.process = subprocess.Popen([REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no", "--dir", str(self.dir)], stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(10)
-
-    @property
-    def url(self):
-        return f"redis://127.0.0.1:{self.port}/0"
-
-
-@pytest.fixture
-def private_redis(tmp_path):
-    if REDIS_SERVER is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is missing: the fault tests must run in CI")
-        pytest.skip("redis-server is not installed: fault tests skipped")
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    if server.process.poll() is None:
-        server.stop()
 
 
 def test_redis_stopped_mid_run_loses_nothing(app_factory, private_redis):
