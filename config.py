@@ -75,6 +75,11 @@ class Config:
     # Jobs: an in-process scheduler thread runs periodic work under `flask serve`;
     # production runs `flask jobs scheduler` beside `rq worker`.
     SCHEDULER_INTERVAL_SECONDS = int(os.environ.get("SCHEDULER_INTERVAL_SECONDS", "30"))
+    # Workers (jobs/worker.py): a running job is reported alive every JOB_HEARTBEAT_SECONDS; one not reported
+    # for JOB_ABANDONED_AFTER_SECONDS lost its worker (killed, machine gone) and is retried, or shown failed
+    # once its retries are used up. Workers look for such jobs that often too (rq's defaults: 10 minutes).
+    JOB_HEARTBEAT_SECONDS = int(os.environ.get("JOB_HEARTBEAT_SECONDS", "10"))
+    JOB_ABANDONED_AFTER_SECONDS = int(os.environ.get("JOB_ABANDONED_AFTER_SECONDS", "60"))
 
     # How long a /needs total is reused per filter combination (0: count every time; bench/run.py).
     NEEDS_COUNT_CACHE_SECONDS = int(os.environ.get("NEEDS_COUNT_CACHE_SECONDS", "60"))

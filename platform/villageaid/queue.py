@@ -16,7 +16,7 @@ from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
-from sqlalchemy import JSON, DateTime, Integer, String, Text, select
+from sqlalchemy import JSON, DateTime, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -26,6 +26,17 @@ log = logging.getLogger(__name__)
 
 QUEUES = ("default", "search")  # "search" has exactly one worker: the index has one writer
 MAX_INLINE_ATTEMPTS = 3
+# A failed or abandoned job runs again after 10 s, 60 s and 300 s (the worker's maintenance enqueues
+# due retries: jobs/worker.py), then is given up and shown failed (`record_given_up`).
+RETRY_MAX, RETRY_INTERVALS = 3, [10, 60, 300]
+# rq stops a job after 180 s unless told otherwise. These take longer at campaign scale (the index
+# rebuild takes 45 minutes), and stopping them only to run them again from the start helps nobody.
+JOB_TIMEOUTS = {
+    "jobs.search.rebuild_index": 6 * 3600,
+    "jobs.search.repair_index": 6 * 3600,
+    "jobs.ledger.build_export": 2 * 3600,
+    "jobs.villages.import_villages": 3600,
+}
 
 
 class OutboxJob(db.Model):
@@ -124,7 +135,8 @@ def dispatch(row):
             row.func,
             *row.args,
             job_id=row.rq_job_id,
-            retry=None if queue.is_async is False else Retry(max=3, interval=[10, 60, 300]),
+            retry=None if queue.is_async is False else Retry(max=RETRY_MAX, interval=RETRY_INTERVALS),
+            job_timeout=JOB_TIMEOUTS.get(row.func),
             failure_ttl=30 * 24 * 3600,
         )
     except RedisError as exc:
@@ -168,3 +180,85 @@ def failed_jobs():
         select(OutboxJob).where(OutboxJob.last_error.is_not(None)).order_by(OutboxJob.id.desc()).limit(100)
     ).all()
 
+
+
+# Jobs rq gave up on ------------------------------------------------------------------------
+
+GIVEN_UP = {}  # job path → handler(*job args, reason=…) that shows the failure on the feature's own row
+GIVEN_UP_PREFIX = "given up: "
+
+
+def on_given_up(func, handler):
+    """When job `func` is given up for good, call `handler(*its args, reason=…)` (features, at import time)."""
+    GIVEN_UP[func] = handler
+
+
+def record_given_up(names=QUEUES, limit=1000):
+    """Record on their outbox rows the jobs rq has given up on, once each; returns how many were new.
+
+    rq's FailedJobRegistry holds every job that raised, timed out, lost its work horse or was
+    abandoned by a worker that died, with no retry left. Each such job's outbox row gets
+    `last_error` (so `flask jobs failed` lists it) and the feature's handler, if it registered one,
+    marks its own row failed: the village import or ledger export then says so on its page, instead
+    of "running" for ever. Run by every worker's maintenance (jobs/worker.py); a conditional UPDATE
+    makes sure two workers never record the same failure twice.
+    """
+    from rq.registry import FailedJobRegistry
+
+    connection = redis_connection()
+    recorded = 0
+    for name in names:
+        job_ids = FailedJobRegistry(name, connection=connection).get_job_ids(0, limit - 1, desc=True)
+        ids = {int(job_id[7:]): job_id for job_id in job_ids if job_id.startswith("outbox-") and job_id[7:].isdigit()}
+        if not ids:
+            continue
+        rows = db.session.scalars(
+            select(OutboxJob).where(OutboxJob.id.in_(ids), OutboxJob.last_error.is_(None)).order_by(OutboxJob.id)
+        ).all()
+        for row in rows:
+            kind, line = _failure_of(_fetch(ids[row.id], connection))
+            claimed = db.session.execute(
+                update(OutboxJob).where(OutboxJob.id == row.id, OutboxJob.last_error.is_(None))
+                .values(last_error=f"{GIVEN_UP_PREFIX}{line}")
+            ).rowcount
+            if claimed != 1:
+                db.session.rollback()
+                continue
+            log.error("job %s (%s) was given up: %s", row.rq_job_id, row.func, line)
+            handler = GIVEN_UP.get(row.func)
+            try:
+                if handler is not None:
+                    handler(*row.args, reason=kind)
+                db.session.commit()
+            except Exception:  # the outbox row still says so, where `flask jobs failed` lists it
+                log.exception("recording that job %s was given up failed", row.rq_job_id)
+                db.session.rollback()
+                db.session.execute(update(OutboxJob).where(OutboxJob.id == row.id, OutboxJob.last_error.is_(None))
+                                   .values(last_error=f"{GIVEN_UP_PREFIX}{line}"))
+                db.session.commit()
+            recorded += 1
+    return recorded
+
+
+def _fetch(job_id, connection):
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    try:
+        return Job.fetch(job_id, connection=connection)
+    except NoSuchJobError:
+        return None
+
+
+def _failure_of(job):
+    """(kind, last line) of why rq gave `job` up: the exception's name, or what happened to the worker."""
+    result = job.latest_result() if job is not None else None
+    lines = (result.exc_string or "").strip().splitlines() if result is not None else []
+    line = (lines[-1] if lines else "failed")[:500]
+    if "AbandonedJobError" in line:
+        kind = "AbandonedJobError"  # its worker died (SIGKILL, OOM, lost machine) and no retry was left
+    elif line.startswith("Work-horse terminated"):
+        kind = "WorkHorseTerminated"
+    else:
+        kind = line.split(":", 1)[0].strip().rsplit(".", 1)[-1][:80] or "failed"
+    return kind, line

@@ -186,6 +186,7 @@ def run(export_id):
     db.session.commit()
     folder = export_dir()
     folder.mkdir(parents=True, exist_ok=True)
+    _remove_partial(export)  # left by an earlier attempt whose worker died
     stored = f"ledger-{export.id}-{uuid.uuid4().hex[:8]}.xlsx"
     partial = folder / (stored + ".part")
 
@@ -206,6 +207,23 @@ def run(export_id):
     export.written_rows = export.total_rows = written
     db.session.commit()
     return written
+
+
+def _remove_partial(export):
+    for partial in export_dir().glob(f"ledger-{export.id}-*.xlsx.part"):
+        partial.unlink(missing_ok=True)
+
+
+def give_up(export_id, reason):
+    """The job was given up (its worker died on every attempt, say): the curator sees the export failed."""
+    export = db.session.get(LedgerExport, export_id)
+    if export is None or export.is_finished:
+        return
+    export.status, export.message, export.finished_at = ExportStatus.FAILED.value, reason[:500], utcnow()
+    _remove_partial(export)
+
+
+queue.on_given_up("jobs.ledger.build_export", give_up)
 
 
 def get_for(user, export_id):

@@ -474,6 +474,21 @@ def run(import_id):
     return job.status
 
 
+def give_up(import_id, reason):
+    """The job was given up (its worker died on every attempt, say): the curator sees the import failed."""
+    job = db.session.get(VillageImport, import_id)
+    if job is None or job.is_finished:
+        return
+    with force_locale(job.uploaded_by.locale or "zh_CN"):
+        job.status = ImportStatus.FAILED.value
+        job.message = _("导入失败：%(error)s。未导入任何村，请稍后重试或联系管理员。", error=reason)
+    job.finished_at = utcnow()
+    (_upload_dir() / job.stored_name).unlink(missing_ok=True)
+
+
+queue.on_given_up("jobs.villages.import_villages", give_up)
+
+
 def recent_imports(user, limit=10):
     query = select(VillageImport).order_by(VillageImport.id.desc()).limit(limit)
     if not user.is_admin:
