@@ -29,7 +29,9 @@ def test_transition_table(current, target):
 
 def test_every_state_has_a_row_and_terminal_states_are_final():
     assert set(ALLOWED) == set(STATES)
-    assert all(not ALLOWED[s] for s in (S.CLOSED, S.REJECTED, S.WITHDRAWN))
+    assert all(not ALLOWED[s] for s in (S.REJECTED, S.WITHDRAWN))
+    # Closed is final but for a delivery the closing relied on being reopened by a spot check (抽查) or rejected.
+    assert ALLOWED[S.CLOSED] == {S.IN_DELIVERY}
 
 
 @pytest.mark.parametrize("current", STATES)

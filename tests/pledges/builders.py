@@ -101,12 +101,15 @@ def delivery_in(world, status, pledge=None):
     if pledge.status == P.PLEDGED:
         lifecycle.accept(world.member, pledge)
     delivery = world.deliver(pledge)
-    if status == D.CONFIRMED or status == D.VERIFIED:
+    if status in (D.CONFIRMED, D.VERIFIED, D.REOPENED):
         lifecycle.confirm(world.member, delivery)
     if status == D.DISPUTED:
         lifecycle.dispute(world.member, delivery, "只收到一半")
-    if status == D.VERIFIED:
+    if status in (D.VERIFIED, D.REOPENED):
         lifecycle.verify(world.curator, delivery)
+    if status == D.REOPENED:  # what a spot check's discrepancy does
+        lifecycle.reopen(world.curator, delivery, "抽查走访：村里实际只收到一半")
+        db.session.commit()
     if status == D.REJECTED:
         lifecycle.reject(world.curator, delivery, "凭证与实际不符")
     return delivery

@@ -12,6 +12,7 @@ ACTION_LABELS = {
     "reject": _l("未通过审核"), "send_back": _l("退回修改"), "withdraw": _l("撤回"), "expire": _l("已过截止日期"),
     "fully_pledged": _l("认捐已满"), "reopened": _l("重新开放认捐"), "delivery_started": _l("开始交付"),
     "completed": _l("全部交付并确认"), "close": _l("结项"),
+    "delivery_resumed": _l("有交付需重新核实或交付，回到交付中"),
     "create_rule": _l("新增筛查规则"), "update_rule": _l("修改筛查规则"),
 }
 

@@ -94,6 +94,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == 'sqlite'
+        if sqlite:
+            # Batch mode rebuilds a table by copy, drop and rename. With foreign keys enforced, dropping
+            # a referenced table would first delete its rows, cascading to (or refused by) the rows that
+            # refer to them: 0009 rebuilding `delivery` emptied `delivery_evidence`. SQLite ignores this
+            # PRAGMA inside a transaction, so it is set before one begins (SQLite's ALTER TABLE, step 1).
+            _sqlite_foreign_keys(connection, False)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -102,6 +109,17 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:  # what enforcement would have refused, refused now: the transaction rolls back
+                broken = connection.exec_driver_sql('PRAGMA foreign_key_check').fetchall()
+                if broken:
+                    raise RuntimeError(f'foreign keys broken by the migration: {broken[:10]}')
+        if sqlite:
+            _sqlite_foreign_keys(connection, True)
+
+
+def _sqlite_foreign_keys(connection, on):
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()  # end SQLAlchemy's autobegun transaction; the PRAGMA opened none in SQLite
 
 
 if context.is_offline_mode():

@@ -2,12 +2,14 @@
 
     draft → submitted → published → (fully_pledged) → in_delivery → completed → closed
     side exits: rejected (curator, with a reason), withdrawn (village), expired (deadline passed);
-    sent back for changes: submitted → draft, with the curator's comment.
+    sent back for changes: submitted → draft, with the curator's comment;
+    back in delivery: completed or closed → in_delivery, when a delivery is rejected or a spot check
+    (抽查) reopens one, so that a pledge is no longer all delivered and confirmed.
 
 Every action checks who may take it, moves the status through `transition()` (a conditional
 UPDATE, so two curators deciding at once cannot both win), writes an audit event and notifies
 whoever must act next. The actions people take commit; the hooks the pledges feature calls
-(`on_pledged_total_changed`, `on_delivery_started`, `on_completed`) join the caller's
+(`on_pledged_total_changed`, `on_delivery_started`, `on_completed`, `on_delivery_resumed`) join the caller's
 transaction, so a pledge and the need's state change commit together.
 """
 from flask_babel import force_locale
@@ -34,8 +36,8 @@ ALLOWED = {
     S.PUBLISHED: {S.FULLY_PLEDGED, S.IN_DELIVERY, S.WITHDRAWN, S.EXPIRED},
     S.FULLY_PLEDGED: {S.PUBLISHED, S.IN_DELIVERY},  # back to published when a pledge is cancelled
     S.IN_DELIVERY: {S.COMPLETED},
-    S.COMPLETED: {S.CLOSED},
-    S.CLOSED: set(),
+    S.COMPLETED: {S.CLOSED, S.IN_DELIVERY},  # back: a delivery was rejected or reopened by a spot check
+    S.CLOSED: {S.IN_DELIVERY},  # back: a delivery the closing relied on was reopened by a spot check (or rejected)
     S.REJECTED: set(),
     S.WITHDRAWN: set(),
     S.EXPIRED: {S.IN_DELIVERY},  # pledges made before the deadline are still delivered
@@ -296,6 +298,14 @@ def on_delivery_started(need, actor=None):
     _tell(_village_people(need), need,
           lambda: _("帮扶开始交付：%(title)s", title=need.title),
           lambda: _("需求“%(title)s”已有帮扶开始交付，收到后请在平台上确认。", title=need.title))
+    return need
+
+
+def on_delivery_resumed(need, actor=None):
+    """Call when a completed or closed need's pledges are no longer all delivered and confirmed (a
+    delivery rejected, or reopened by a spot check): back to in_delivery until they are again."""
+    expect(need, {S.COMPLETED, S.CLOSED}, S.IN_DELIVERY)
+    transition(need, S.IN_DELIVERY, actor, action="delivery_resumed", public=True)
     return need
 
 

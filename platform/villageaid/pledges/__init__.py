@@ -16,4 +16,5 @@ register_labels({
     "report_delivery": _l("登记交付"), "confirm_delivery": _l("村里确认收到"), "dispute_delivery": _l("村里提出异议"),
     "verify_delivery": _l("审核员核实交付"), "reject_delivery": _l("交付未通过核实"),
     "report_retention": _l("登记在岗情况"),
+    "reopen_delivery": _l("抽查发现出入，交付待重新核实"), "verification_reopened": _l("有交付经抽查待重新核实"),
 })

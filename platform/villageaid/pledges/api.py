@@ -80,7 +80,8 @@ class DeliveryPublic(Schema):
     id = fields.Integer(required=True)
     quantity = fields.Integer(required=True)
     delivered_on = fields.Date(required=True)
-    status = fields.String(required=True, metadata={"description": "reported, confirmed, disputed, verified, rejected"})
+    status = fields.String(required=True,
+                           metadata={"description": "reported, confirmed, disputed, verified, rejected, reopened"})
     milestone = fields.String(allow_none=True)
     completion_percent = fields.Integer(allow_none=True)
     retained_3m = fields.Integer(allow_none=True)

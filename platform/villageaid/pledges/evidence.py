@@ -61,7 +61,8 @@ def path_of(evidence):
     return folder(evidence.delivery_id) / evidence.filename
 
 
-def _write(path, data):
+def write_file(path, data):
+    """Write `data` to `path` through a temporary file (also used for spot checks' evidence)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
     tmp.write_bytes(data)
@@ -72,7 +73,7 @@ def store_all(delivery, prepared, actor):
     """Write the files and add their rows; a hash already seen on another delivery is flagged."""
     for item in prepared:
         filename = f"{uuid.uuid4().hex}.jpg"
-        _write(folder(delivery.id) / filename, item.photo.data)
+        write_file(folder(delivery.id) / filename, item.photo.data)
         earlier = db.session.scalar(
             select(Evidence.id).where(Evidence.sha256 == item.sha256, Evidence.delivery_id != delivery.id)
             .order_by(Evidence.id).limit(1))

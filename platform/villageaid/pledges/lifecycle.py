@@ -4,10 +4,12 @@ function per action.
     Pledge:   pledged → accepted → delivering → delivered → confirmed → verified
               side exits: declined (village), cancelled (pledger, before any delivery),
               lapsed (accepted but overdue past the grace period: the reminder job);
-              back to delivering when a curator rejects a delivery of a delivered or confirmed pledge.
+              back to delivering when a curator rejects a delivery of a delivered or confirmed pledge;
+              back to delivered when a spot check reopens a delivery of a confirmed or verified pledge.
     Delivery: reported → confirmed (village) → verified | rejected (curator)
               reported → disputed (village, with a reason) → verified | rejected (curator)
               reported → rejected (curator, e.g. on evidence used twice)
+              verified → reopened (a spot check's discrepancy, 抽查) → verified | rejected (curator)
 
 From `delivering` on, a pledge's status follows the sums of its deliveries (`_follow_deliveries`).
 Every action checks who may take it, moves statuses through `transition()` (a conditional UPDATE,
@@ -47,8 +49,8 @@ PLEDGE_ALLOWED = {
     P.ACCEPTED: {P.DELIVERING, P.CANCELLED, P.LAPSED},
     P.DELIVERING: {P.DELIVERED},
     P.DELIVERED: {P.CONFIRMED, P.DELIVERING},  # back: a delivery was rejected
-    P.CONFIRMED: {P.VERIFIED, P.DELIVERING},
-    P.VERIFIED: set(),
+    P.CONFIRMED: {P.VERIFIED, P.DELIVERING, P.DELIVERED},  # back to delivered: a delivery was reopened
+    P.VERIFIED: {P.DELIVERED},  # back: a spot check reopened one of its deliveries
     P.DECLINED: set(),
     P.CANCELLED: set(),
     P.LAPSED: set(),
@@ -58,8 +60,9 @@ DELIVERY_ALLOWED = {
     D.REPORTED: {D.CONFIRMED, D.DISPUTED, D.REJECTED},
     D.CONFIRMED: {D.VERIFIED, D.REJECTED},
     D.DISPUTED: {D.VERIFIED, D.REJECTED},
-    D.VERIFIED: set(),
+    D.VERIFIED: {D.REOPENED},  # only by a spot check's discrepancy (`reopen`)
     D.REJECTED: set(),
+    D.REOPENED: {D.VERIFIED, D.REJECTED},
 }
 
 # model → (status enum, table, labels)
@@ -435,15 +438,16 @@ def verify(actor, delivery, note=None):
     """核实 — a curator of the region verifies the delivery: only now does it count anywhere."""
     _require_curator(actor, delivery.pledge)
     was = D(delivery.status)
-    expect(delivery, {D.CONFIRMED, D.DISPUTED}, D.VERIFIED)
+    expect(delivery, {D.CONFIRMED, D.DISPUTED, D.REOPENED}, D.VERIFIED)
     note = (note or "").strip()[:2000] or None
     delivery.decided_by_id, delivery.decided_at, delivery.decision_note = actor.id, utcnow(), note
     flagged = len(delivery.flagged_evidence)
     transition(delivery, D.VERIFIED, actor, action="verify_delivery", reason=note,
                data={"flagged_evidence": flagged} if flagged else None)
     pledge, need = delivery.pledge, delivery.pledge.need
-    # A disputed delivery the curator finds delivered counts as confirmed too.
-    _add(Pledge, pledge, verified=delivery.quantity, confirmed=delivery.quantity if was == D.DISPUTED else 0)
+    # A disputed (or reopened) delivery the curator finds delivered counts as confirmed too.
+    _add(Pledge, pledge, verified=delivery.quantity,
+         confirmed=delivery.quantity if was in (D.DISPUTED, D.REOPENED) else 0)
     _add(Need, need, verified=delivery.quantity)
     _follow_deliveries(pledge, actor)
     _check_completion(need, actor)
@@ -467,7 +471,7 @@ def reject(actor, delivery, reason):
     and the pledger may report again."""
     _require_curator(actor, delivery.pledge)
     was = D(delivery.status)
-    expect(delivery, {D.REPORTED, D.CONFIRMED, D.DISPUTED}, D.REJECTED)
+    expect(delivery, {D.REPORTED, D.CONFIRMED, D.DISPUTED, D.REOPENED}, D.REJECTED)
     reason = _required_text(reason, "reason")
     delivery.decided_by_id, delivery.decided_at, delivery.decision_note = actor.id, utcnow(), reason
     transition(delivery, D.REJECTED, actor, action="reject_delivery", reason=reason)
@@ -475,6 +479,7 @@ def reject(actor, delivery, reason):
     _add(Pledge, pledge, delivered=-delivery.quantity, confirmed=-delivery.quantity if was == D.CONFIRMED else 0)
     _add(Need, need, delivered=-delivery.quantity)
     _follow_deliveries(pledge, actor)
+    _check_completion(need, actor)  # a completed need is in delivery again
     _touch(need)
     tell(pledger_people(pledge), link_to(pledge),
           lambda: _("交付未通过核实：%(title)s", title=need.title),
@@ -485,6 +490,36 @@ def reject(actor, delivery, reason):
           lambda: _("%(who)s 的一次交付（%(amount)s）未通过核实。理由：%(reason)s", who=pledge.public_name,
                     amount=_amount(pledge, delivery.quantity), reason=reason))
     queue.commit()
+    return delivery
+
+
+def reopen(actor, delivery, reason, data=None):
+    """复核 — a spot check (抽查) found a discrepancy in a verified delivery: it stops counting.
+
+    The delivery goes back to a curator (verify again or reject, as for a disputed one); until then it
+    counts as delivered only: the pledge's confirmed and verified sums and the need's verified sum drop
+    by its quantity, the pledge steps back to delivered and a completed or closed need to in delivery.
+    `reason` is the spot check's public note. Joins the caller's transaction (the spot check records
+    its result in the same one); the caller commits.
+    """
+    _require_curator(actor, delivery.pledge)
+    expect(delivery, {D.VERIFIED}, D.REOPENED)
+    reason = _required_text(reason, "notes", _l("请说明发现的出入。"))
+    transition(delivery, D.REOPENED, actor, action="reopen_delivery", reason=reason, data=data)
+    pledge, need = delivery.pledge, delivery.pledge.need
+    _add(Pledge, pledge, verified=-delivery.quantity, confirmed=-delivery.quantity)
+    _add(Need, need, verified=-delivery.quantity)
+    _follow_deliveries(pledge, actor)
+    _check_completion(need, actor)
+    _touch(need)
+    tell(pledger_people(pledge), link_to(pledge),
+          lambda: _("抽查发现交付有出入：%(title)s", title=need.title),
+          lambda: _("审核员抽查时发现您 %(date)s 的交付（%(amount)s）与实际有出入：%(reason)s。这次交付暂不计入统计和光荣榜，审核员核查后将重新核实或驳回。",
+                    date=delivery.delivered_on.isoformat(), amount=_amount(pledge, delivery.quantity), reason=reason))
+    tell(village_people(pledge), link_to(pledge),
+          lambda: _("抽查发现交付有出入：%(title)s", title=need.title),
+          lambda: _("审核员抽查时发现 %(who)s 的一次交付（%(amount)s）与实际有出入：%(reason)s。审核员将联系双方核查。",
+                    who=pledge.public_name, amount=_amount(pledge, delivery.quantity), reason=reason))
     return delivery
 
 
@@ -545,8 +580,10 @@ def _follow_deliveries(pledge, actor):
     if current not in PATH:
         return pledge
     target = derived_status(pledge)
-    if PATH.index(target) < PATH.index(current):  # a delivery was rejected: back to delivering
-        transition(pledge, P.DELIVERING, actor, action="delivery_reopened")
+    if PATH.index(target) < PATH.index(current):
+        # Back: a delivery was rejected (→ delivering) or a spot check reopened one (→ delivered).
+        transition(pledge, target, actor,
+                   action="delivery_reopened" if target == P.DELIVERING else "verification_reopened")
         return pledge
     for step in PATH[PATH.index(current) + 1:PATH.index(target) + 1]:
         transition(pledge, step, actor, action=STEP_ACTIONS[step])
@@ -571,12 +608,17 @@ def _start_delivery_if_closed(need, actor):
 
 
 def _check_completion(need, actor):
-    """In delivery, and every live pledge delivered and confirmed: the need is completed."""
+    """In delivery, and every live pledge delivered and confirmed: the need is completed. Completed (or
+    closed), and a pledge no longer is (a delivery rejected or reopened by a spot check): in delivery again."""
     db.session.refresh(need, ["status"])
-    if need.status != NeedStatus.IN_DELIVERY:
+    if need.status not in (NeedStatus.IN_DELIVERY, NeedStatus.COMPLETED, NeedStatus.CLOSED):
         return
     open_states = [s.value for s in LIVE_STATES - {P.CONFIRMED, P.VERIFIED}]
     pending = db.session.scalar(select(exists().where(Pledge.need_id == need.id, Pledge.status.in_(open_states))))
+    if need.status != NeedStatus.IN_DELIVERY:
+        if pending:
+            needs_lifecycle.on_delivery_resumed(need, actor)
+        return
     done = db.session.scalar(select(exists().where(
         Pledge.need_id == need.id, Pledge.status.in_([P.CONFIRMED.value, P.VERIFIED.value]))))
     if done and not pending:

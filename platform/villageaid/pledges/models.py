@@ -31,6 +31,7 @@ class DeliveryStatus(enum.StrEnum):
     DISPUTED = "disputed"    # the village disputes it: a curator decides
     VERIFIED = "verified"    # a curator verified it: only now does it count
     REJECTED = "rejected"    # a curator rejected it: it counts for nothing
+    REOPENED = "reopened"    # a spot check (抽查) found a discrepancy: it stops counting until a curator decides again
 
 
 class PledgeKind(enum.StrEnum):
@@ -59,7 +60,7 @@ LIVE_STATES = frozenset({PledgeStatus.PLEDGED, PledgeStatus.ACCEPTED, PledgeStat
 ENDED_STATES = frozenset({PledgeStatus.DECLINED, PledgeStatus.CANCELLED, PledgeStatus.LAPSED})
 # Deliveries that still claim their quantity (a rejected one claims nothing).
 CLAIMING_DELIVERIES = frozenset({DeliveryStatus.REPORTED, DeliveryStatus.CONFIRMED, DeliveryStatus.DISPUTED,
-                                 DeliveryStatus.VERIFIED})
+                                 DeliveryStatus.VERIFIED, DeliveryStatus.REOPENED})
 
 PLEDGE_STATUS_LABELS = {
     PledgeStatus.PLEDGED: _l("待村里接受"), PledgeStatus.ACCEPTED: _l("已接受，待交付"),
@@ -74,10 +75,10 @@ PLEDGE_STATUS_COLORS = {
 DELIVERY_STATUS_LABELS = {
     DeliveryStatus.REPORTED: _l("待村里确认"), DeliveryStatus.CONFIRMED: _l("村里已确认，待核实"),
     DeliveryStatus.DISPUTED: _l("村里有异议，待审核员处理"), DeliveryStatus.VERIFIED: _l("已核实"),
-    DeliveryStatus.REJECTED: _l("未通过核实"),
+    DeliveryStatus.REJECTED: _l("未通过核实"), DeliveryStatus.REOPENED: _l("抽查发现出入，待重新核实"),
 }
 DELIVERY_STATUS_COLORS = {"reported": "warning", "confirmed": "primary", "disputed": "danger", "verified": "success",
-                          "rejected": "secondary"}
+                          "rejected": "secondary", "reopened": "danger"}
 KIND_LABELS = {PledgeKind.FUNDS: _l("资金"), PledgeKind.PROJECT: _l("产业项目"), PledgeKind.JOBS: _l("就业岗位"),
                PledgeKind.GOODS: _l("物资"), PledgeKind.VOLUNTEER: _l("志愿服务")}
 
@@ -103,7 +104,8 @@ class Pledge(db.Model):
     """认捐 — a donor's or an organisation's promise against one need, in the need's unit.
 
     `delivered`, `confirmed` and `verified` are the sums of its deliveries in those states (a
-    verified delivery counts as confirmed too); CHECKs keep them in order and within `quantity`.
+    verified delivery counts as confirmed too; a disputed or reopened one as delivered only); CHECKs
+    keep them in order and within `quantity`.
     """
 
     __tablename__ = "pledge"
@@ -309,11 +311,12 @@ class Delivery(db.Model):
     can_dispute = can_confirm
 
     def can_verify(self, user):
-        return self.status in (DeliveryStatus.CONFIRMED, DeliveryStatus.DISPUTED) and self.pledge.is_curator(user)
+        return self.status in (DeliveryStatus.CONFIRMED, DeliveryStatus.DISPUTED, DeliveryStatus.REOPENED) \
+            and self.pledge.is_curator(user)
 
     def can_reject(self, user):
-        return self.status in (DeliveryStatus.REPORTED, DeliveryStatus.CONFIRMED, DeliveryStatus.DISPUTED) \
-            and self.pledge.is_curator(user)
+        return self.status in (DeliveryStatus.REPORTED, DeliveryStatus.CONFIRMED, DeliveryStatus.DISPUTED,
+                               DeliveryStatus.REOPENED) and self.pledge.is_curator(user)
 
     def can_report_retention(self, user, months=None):
         """Jobs only: the employer reports, once each, how many hires are still employed."""

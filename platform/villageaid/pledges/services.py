@@ -390,12 +390,14 @@ def _in_scope(query, curator):
 
 
 def _curator_groups():
-    """The curators' three queues as disjoint conditions: flagged evidence first, then disputes, then the rest."""
+    """The curators' queues as disjoint conditions: flagged evidence first, then disputes, deliveries a spot
+    check reopened, then the rest."""
     flagged = Delivery.id.in_(select(Evidence.delivery_id).where(Evidence.duplicate_of_id.is_not(None)))
     open_states = [D.REPORTED.value, D.CONFIRMED.value, D.DISPUTED.value]
     return {
         "flagged": (flagged, Delivery.status.in_(open_states)),
         "disputed": (~flagged, Delivery.status == D.DISPUTED.value),
+        "reopened": (Delivery.status == D.REOPENED.value,),
         "to_verify": (~flagged, Delivery.status == D.CONFIRMED.value),
     }
 

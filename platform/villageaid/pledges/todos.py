@@ -40,4 +40,5 @@ def curator_todos(user):
     counts = services.curator_counts(user)
     return [Todo(_l("待核实的交付"), counts["to_verify"], "pledges.curate"),
             Todo(_l("有异议的交付"), counts["disputed"], "pledges.curate"),
+            Todo(_l("抽查发现出入、待重新核实的交付"), counts["reopened"], "pledges.curate"),
             Todo(_l("凭证疑似重复的交付"), counts["flagged"], "pledges.curate")]
