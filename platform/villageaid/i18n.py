@@ -62,6 +62,24 @@ def install_fast_gettext(app):
 
     domain.get_translations = translations  # Python-side gettext and lazy strings use it too
 
+    # Flask-Babel parses the selector's answer (Locale.parse: ~0.1 ms) at every request's first
+    # translation; a Locale is immutable, so each identifier is parsed once per process.
+    configuration = get_babel(app)
+    selector = configuration.locale_selector
+    if selector is not None and not getattr(selector, "parses_once", False):
+        from functools import lru_cache
+
+        from babel import Locale
+
+        parse = lru_cache(maxsize=16)(Locale.parse)
+
+        def select_parsed():
+            chosen = selector()
+            return parse(chosen) if isinstance(chosen, str) else chosen
+
+        select_parsed.parses_once = True
+        configuration.locale_selector = select_parsed
+
     def _format(eval_ctx, text, variables):
         if eval_ctx.autoescape:
             text = Markup(text)
