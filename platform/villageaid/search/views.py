@@ -8,6 +8,7 @@ import search_index
 from ..needs.models import CATEGORY_LABELS, STATUS_LABELS, NeedStatus
 from ..regions import services as regions
 from ..regions.models import Level
+from ..regions.views import choices as region_choices
 from . import services
 
 bp = Blueprint("search", __name__)
@@ -70,9 +71,14 @@ def _region_boxes(filters):
     if municipal:
         prefecture, county = county, None
     selected = {"province": province or "", "prefecture": prefecture or "", "county": county or ""}
-    prefectures = regions.children(province) if province else []
-    counties = regions.children(prefecture) if prefecture and not municipal else []
-    return selected, [(r.code, r.name) for r in prefectures], [(r.code, r.name) for r in counties]
+    prefectures = _options(province) if province else []
+    counties = _options(prefecture) if prefecture and not municipal else []
+    return selected, prefectures, counties
+
+
+def _options(code):
+    """(code, name) of the children of `code` (provinces for None), national levels reused per process."""
+    return [(choice.value, choice.label) for choice in region_choices(code)]
 
 
 @bp.get("/search")
@@ -84,6 +90,6 @@ def search_page():
                 if s not in (NeedStatus.DRAFT, NeedStatus.SUBMITTED, NeedStatus.REJECTED)]
     return render_template(
         "search/results.html", params=params, results=results, message=PROBLEMS[problem]() if problem else None,
-        provinces=[(r.code, r.name) for r in regions.children(None)], prefectures=prefectures, counties=counties, selected=selected,
+        provinces=_options(None), prefectures=prefectures, counties=counties, selected=selected,
         categories=[(c.value, label) for c, label in CATEGORY_LABELS.items()], statuses=statuses, sorts=list(SORT_LABELS.items()),
     )
