@@ -45,9 +45,10 @@ def main(argv=None):
         sys.exit("run: ApacheBench is missing: apt-get install apache2-utils")
     data_dir = Path(args.data_dir or f"/tmp/villageaid-bench-{args.scale}")
     data_dir.mkdir(parents=True, exist_ok=True)
+    # PYTHONPATH: this checkout's code, not the editable install's (a copy of a commit measures that commit).
     env = dict(os.environ, DATA_DIR=str(data_dir), SECRET_KEY="bench-" + "x" * 40, NEEDS_COUNT_CACHE_SECONDS="0",
                HOME_FIGURES_CACHE_SECONDS="0", PAGE_CACHE_SECONDS="0", SCHEDULER_INTERVAL_SECONDS="0",
-               RATELIMIT_ENABLED="0", PYTHONPATH=str(ROOT))
+               RATELIMIT_ENABLED="0", PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'platform'}")
     env.pop("REDIS_URL", None)
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
