@@ -14,6 +14,7 @@ from .reports.models import Report, ReportCase  # noqa: F401
 from .scheduling import ScheduledTask  # noqa: F401
 from .villages.models import Village, VillageImport, VillageMember  # noqa: F401
 from .ledger.models import LedgerExport  # noqa: F401
+from .spotchecks.models import SpotCheck, SpotCheckEvidence, SpotCheckItem  # noqa: F401
 from .honor_roll.models import (HonorRollCandidate, HonorRollCandidateDelivery, HonorRollCategory,  # noqa: F401
                                 HonorRollComputation, HonorRollEdition, HonorRollEntry, HonorRollEntryDelivery,
                                 HonorRollObjection, HonorRollRevision)

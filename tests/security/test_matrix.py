@@ -19,6 +19,7 @@ from tests.matching.builders import PLAN, invitation_of, pairing_of
 from tests.needs.builders import S, values
 from tests.transparency.builders import article_form, article_of, import_of, report_case_of, report_form
 from tests.pledges.builders import D, delivery_of, pledge_of, today
+from tests.spotchecks.builders import draw_form, draw_url, item_of, recorded_check_of, result_form, spot_check_of
 from villageaid.accounts import services as accounts
 from villageaid.extensions import db
 from villageaid.needs import lifecycle, screening, services as needs
@@ -36,6 +37,9 @@ GATES = {
     "stats.page": PUBLIC, "api_stats.StatsResource": PUBLIC,
     "ledger.export_page": CURATOR, "ledger.export_status": OBJECT, "ledger.export_progress": OBJECT,
     "ledger.export_download": OBJECT, "ledger.region": PUBLIC,
+    "spotchecks.index": CURATOR, "spotchecks.new": CURATOR, "spotchecks.show": OBJECT, "spotchecks.record": OBJECT,
+    "spotchecks.close": OBJECT, "spotchecks.evidence_file": OBJECT, "spotchecks.public_index": PUBLIC,
+    "spotchecks.public_show": PUBLIC,
     "search.search_page": PUBLIC, "regions.children": PUBLIC, "needs.index": PUBLIC,
     "api-docs.openapi_json": PUBLIC, "api_search.Search": PUBLIC,
     "accounts.login": TOKEN, "accounts.register": TOKEN, "accounts.forgot_password": TOKEN,
@@ -182,6 +186,13 @@ ACTIONS = [
      REVIEWERS, False),
     ("close a report", "POST", lambda w: f"/curate/reports/{report_case_of(w).id}/close",
      {"outcome": "dismissed", "public_note": "经核查，举报情况不属实。"}, REVIEWERS, False),
+    ("open the spot checks", "GET", lambda w: "/curate/spot-checks", None, {"curator", "other_curator", "admin"}, False),
+    ("draw a spot check", "POST", draw_url, draw_form(), REVIEWERS, False),
+    ("read a spot check", "GET", lambda w: f"/curate/spot-checks/{spot_check_of(w).id}", None, REVIEWERS, False),
+    ("record a spot-check result", "POST",
+     lambda w: f"/curate/spot-checks/{spot_check_of(w).id}/items/{item_of(w).id}", result_form(), REVIEWERS, False),
+    ("close a spot check", "POST", lambda w: f"/curate/spot-checks/{recorded_check_of(w).id}/close", {},
+     REVIEWERS, False),
     ("open the village import", "GET", lambda w: "/curate/villages/import", None,
      {"curator", "other_curator", "admin"}, False),
     ("follow someone's village import", "GET", lambda w: f"/curate/villages/import/{import_of(w).id}", None,

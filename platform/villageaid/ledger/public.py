@@ -3,7 +3,8 @@
 At every level: the region's pledged, delivered, confirmed and verified totals by unit (live pledges),
 one row per child region (or village, under a county) with the same sums, and the latest verified
 deliveries linking to their public records (/track/<code>). All SQL GROUP BY over pledges joined to
-needs, whose region codes are copied onto the row; no personal data.
+needs, whose region codes are copied onto the row; no personal data. Spot checks (抽查) add their
+summary and the deliveries a discrepancy reopened, with its public note: those count as delivered only.
 """
 from sqlalchemy import func, select
 
@@ -14,6 +15,7 @@ from ..pledges.services import ledger_by_unit
 from ..policy import scope_prefix
 from ..regions import services as regions
 from ..regions.models import Level, Region
+from ..spotchecks import services as spotchecks
 from ..villages.models import Village
 
 CHILD_COLUMN = {None: Need.province_code, Level.PROVINCE: Need.prefecture_code, Level.PREFECTURE: Need.county_code,
@@ -67,4 +69,5 @@ def page(code=None):
     return {"region": region, "chain": regions.ancestors(region.code) if region else [],
             "totals": ledger_by_unit(*_within(region)), "children": children(region),
             "children_are_villages": region is not None and region.level == Level.COUNTY,
-            "deliveries": recent_verified(region)}
+            "deliveries": recent_verified(region),
+            "spot_checks": spotchecks.region_summary(region), "reopened": spotchecks.reopened_deliveries(region)}
