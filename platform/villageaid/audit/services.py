@@ -1,5 +1,7 @@
 """Writing and reading audit events."""
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
@@ -25,10 +27,14 @@ def record(actor, obj, action, *, from_state=None, to_state=None, reason=None, p
 
 def events_for(obj, public_only=False):
     """The audit trail of one object, oldest first."""
-    query = select(AuditEvent).where(
-        AuditEvent.object_type == obj.__tablename__, AuditEvent.object_id == obj.id
-    )
+    return db.session.scalars(_events_for(bool(public_only)), {"type": obj.__tablename__, "id": obj.id}).all()
+
+
+@cache
+def _events_for(public_only):
+    """Built once per variant (every need page asks)."""
+    query = select(AuditEvent).where(AuditEvent.object_type == bindparam("type"), AuditEvent.object_id == bindparam("id"))
     if public_only:
         query = query.where(AuditEvent.public.is_(True))
     # The actor, but not the actor's grants and memberships (three SELECTs) unless someone asks.
-    return db.session.scalars(query.order_by(AuditEvent.id).options(joinedload(AuditEvent.actor).lazyload("*"))).all()
+    return query.order_by(AuditEvent.id).options(joinedload(AuditEvent.actor).lazyload("*"))

@@ -1,9 +1,11 @@
 """Pages for pledges: pledging on a need, a pledge's page for its parties, reporting and deciding on
 deliveries, the pledger's list, the village's inbox, the curators' delivery queue, and /track/<code>."""
+from functools import cache
+
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from ..audit.models import AuditEvent
@@ -301,17 +303,33 @@ def track(code):
 PANEL_PLEDGES = 100  # the need page lists the latest 100
 
 
-def _panel_pledges(need):
-    """The need's latest pledges, newest first, with what the list shows loaded in one statement.
-
-    Pledge's eager defaults would join the need again (with its village and three regions) and each
-    organisation's regions, and fetch every pledger's grants and memberships (three more SELECTs).
-    The need is the page's own (the identity map has it); the rest loads if a template asks for it.
-    """
-    return db.session.scalars(
-        select(Pledge).where(Pledge.need_id == need.id).order_by(Pledge.id.desc()).limit(PANEL_PLEDGES)
+@cache
+def _statements():
+    """The need page's SELECTs, built once with bind parameters: building a statement and its cache
+    key is most of what a small SELECT costs in SQLAlchemy (127 µs built each time, 50 µs prebuilt)."""
+    need_id = bindparam("need_id")
+    return {
+        # Pledge's eager defaults would join the need again (with its village and three regions) and
+        # each organisation's regions, and fetch every pledger's grants and memberships (three more
+        # SELECTs). The need is the page's own (the identity map has it); the rest loads if asked for.
+        "pledges": select(Pledge).where(Pledge.need_id == need_id).order_by(Pledge.id.desc()).limit(PANEL_PLEDGES)
         .options(lazyload(Pledge.need), joinedload(Pledge.organization).lazyload("*"),
-                 joinedload(Pledge.pledger, innerjoin=True).lazyload("*"))).all()
+                 joinedload(Pledge.pledger, innerjoin=True).lazyload("*")),
+        "events": select(AuditEvent).where(
+            AuditEvent.public.is_(True),
+            ((AuditEvent.object_type == "pledge")
+             & AuditEvent.object_id.in_(select(Pledge.id).where(Pledge.need_id == need_id)))
+            | ((AuditEvent.object_type == "delivery")
+               & AuditEvent.object_id.in_(select(Delivery.id).where(Delivery.need_id == need_id))))
+        .order_by(AuditEvent.id.desc()).limit(80).options(joinedload(AuditEvent.actor).lazyload("*")),
+        "codes": select(Pledge.id, Pledge.code).where(Pledge.need_id == need_id),
+        "delivery_pledges": select(Delivery.id, Delivery.pledge_id).where(Delivery.need_id == need_id),
+    }
+
+
+def _panel_pledges(need):
+    """The need's latest pledges, newest first, with what the list shows loaded in one statement."""
+    return db.session.scalars(_statements()["pledges"], {"need_id": need.id}).all()
 
 
 class _ListedLedger(dict):
@@ -352,20 +370,13 @@ def pledge_panel(need):
 
 def need_timeline(need, events):
     """The need's own events and its pledges' and deliveries' public ones, oldest first (the latest 80)."""
-    pledge_ids = select(Pledge.id).where(Pledge.need_id == need.id)
-    delivery_ids = select(Delivery.id).where(Delivery.need_id == need.id)
-    others = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.public.is_(True),
-                                 ((AuditEvent.object_type == "pledge") & AuditEvent.object_id.in_(pledge_ids))
-                                 | ((AuditEvent.object_type == "delivery") & AuditEvent.object_id.in_(delivery_ids)))
-        .order_by(AuditEvent.id.desc()).limit(80)
-        .options(joinedload(AuditEvent.actor).lazyload("*"))).all()
+    statements, params = _statements(), {"need_id": need.id}
+    others = db.session.scalars(statements["events"], params).all()
     entries = [{"event": e, "code": None} for e in events]
     if not others:  # no pledge or delivery events: no tracking codes to look up
         return sorted(entries, key=lambda x: (x["event"].at, x["event"].id))
-    codes = dict(db.session.execute(select(Pledge.id, Pledge.code).where(Pledge.need_id == need.id)).all())
-    delivery_pledge = dict(db.session.execute(select(Delivery.id, Delivery.pledge_id)
-                                              .where(Delivery.need_id == need.id)).all())
+    codes = dict(db.session.execute(statements["codes"], params).all())
+    delivery_pledge = dict(db.session.execute(statements["delivery_pledges"], params).all())
     for e in others:
         pledge_id = e.object_id if e.object_type == "pledge" else delivery_pledge.get(e.object_id)
         entries.append({"event": e, "code": codes.get(pledge_id)})

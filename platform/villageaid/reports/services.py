@@ -1,8 +1,10 @@
 """Filing reports (grouped into one live case per object) and reading cases for curators and the public."""
+from functools import cache
+
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import queue
@@ -131,6 +133,12 @@ def public_outcomes(obj):
     kind = kind_of(obj)
     if kind is None or getattr(obj, "id", None) is None:
         return []
-    return db.session.scalars(select(ReportCase).where(
-        ReportCase.object_type == kind.key, ReportCase.object_id == obj.id,
-        ReportCase.status == CaseStatus.CLOSED.value).order_by(ReportCase.closed_at.desc())).all()
+    return db.session.scalars(_public_outcomes(), {"kind": kind.key, "obj_id": obj.id}).all()
+
+
+@cache
+def _public_outcomes():
+    # Built once: every need, village and organisation page asks.
+    return select(ReportCase).where(
+        ReportCase.object_type == bindparam("kind"), ReportCase.object_id == bindparam("obj_id"),
+        ReportCase.status == CaseStatus.CLOSED.value).order_by(ReportCase.closed_at.desc())
