@@ -113,12 +113,15 @@ def register_blueprints(app):
     from .search.views import bp as search_bp
     from .stats.views import bp as stats_bp
     from .ledger.views import bp as ledger_bp
+    from .honor_roll.curate import bp as honor_roll_curate_bp
+    from .honor_roll.views import bp as honor_roll_bp
     from .spotchecks.views import bp as spotchecks_bp
     from .villages.views import bp as villages_bp
 
     for blueprint in (main_bp, accounts_bp, organizations_bp, villages_bp, curation_bp, pledges_bp, regions_bp, search_bp, needs_bp,
                       matching_bp):
         app.register_blueprint(blueprint)
-    for blueprint in (reports_bp, articles_bp, campaign_bp, stats_bp, ledger_bp, spotchecks_bp):
+    for blueprint in (reports_bp, articles_bp, campaign_bp, stats_bp, ledger_bp, spotchecks_bp, honor_roll_bp,
+                      honor_roll_curate_bp):
         app.register_blueprint(blueprint)
     register_api(app)

@@ -38,6 +38,7 @@ def test_each_published_figure_is_the_sum_of_the_deliveries_recorded_behind_it(w
         assert entry.jobs_filled == sum(d.quantity for d in entry.deliveries if d.unit == "jobs")
         assert entry.jobs_retained == sum(d.retained_3m or 0 for d in entry.deliveries if d.unit == "jobs")
         assert entry.deliveries_count == len(entry.deliveries)
+        assert entry.villages_helped == len({d.village_id for d in entry.deliveries})
         assert entry.beneficiaries == sum({d.need_id: d.poor_people for d in entry.deliveries}.values())
     assert len(revision.digest) == 64
 

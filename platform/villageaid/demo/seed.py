@@ -168,12 +168,16 @@ def seed():
     from ..matching.demo import seed_matching
 
     matching = seed_matching()
+    from ..honor_roll.demo import seed_honor_rolls
+
+    honor_rolls = seed_honor_rolls()
     return {
         "villages": db.session.scalar(select(func.count()).select_from(Village)),
         "needs": needs,
         "pledges": pledges,
         "articles": articles,
         "report_cases": report_cases,
+        "honor_rolls": honor_rolls,
         "organizations": db.session.scalar(select(func.count()).select_from(Organization)),
         "users": db.session.scalar(select(func.count()).select_from(User)),
         **matching,

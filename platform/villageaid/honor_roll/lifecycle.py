@@ -386,6 +386,7 @@ def file_objection(user, edition, *, candidate_id, name, contact, body, now=None
     name = _text(name, "name", _l("请填写您的姓名或单位。"), limit=80)
     contact = _text(contact, "contact", _l("请留下联系方式，便于核实。"), limit=120)
     objection = HonorRollObjection(edition_id=edition.id, candidate_id=candidate.id if candidate else None,
+                                   created_at=as_utc(now or utcnow()),
                                    subject=candidate.name if candidate else _("整份名单"), body=body,
                                    objector_name=name, objector_contact=contact,
                                    objector_id=getattr(user, "id", None))
@@ -417,7 +418,7 @@ def _answerers(objection):
     return list(users.values())
 
 
-def answer_objection(actor, objection, *, outcome, answer):
+def answer_objection(actor, objection, *, outcome, answer, now=None):
     """A curator's public answer: upheld (the roll was changed) or dismissed (checked, unfounded)."""
     if not (objection.candidate.can_curate(actor) if objection.candidate else can_manage(actor)):
         raise PermissionDenied(_l("您不负责该异议所涉对象的地区。"))
@@ -430,7 +431,7 @@ def answer_objection(actor, objection, *, outcome, answer):
     result = db.session.execute(
         update(HonorRollObjection).where(HonorRollObjection.id == objection.id,
                                          HonorRollObjection.status == ObjectionStatus.OPEN.value)
-        .values(status=outcome.value, answer=answer, answered_by_id=actor.id, answered_at=utcnow())
+        .values(status=outcome.value, answer=answer, answered_by_id=actor.id, answered_at=as_utc(now or utcnow()))
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise Conflict(_l("该异议已经答复。"))
@@ -527,7 +528,7 @@ def _freeze(edition, actor, note, now):
             db.session.add(entry)
             db.session.flush()
             behind = db.session.execute(
-                select(HonorRollCandidateDelivery.delivery_id, Pledge.code, Need.id, Need.title, Village.name,
+                select(HonorRollCandidateDelivery.delivery_id, Pledge.code, Need.id, Need.title, Village.id, Village.name,
                        HonorRollCandidateDelivery.unit, HonorRollCandidateDelivery.quantity,
                        HonorRollCandidateDelivery.retained_3m, Need.poor_people, Delivery.delivered_on,
                        Delivery.decided_at)
@@ -537,11 +538,11 @@ def _freeze(edition, actor, note, now):
                 .where(HonorRollCandidateDelivery.candidate_id == candidate.id)
                 .order_by(HonorRollCandidateDelivery.delivery_id)).all()
             rows_out = [{"entry_id": entry.id, "delivery_id": d_id, "pledge_code": code, "need_id": need_id,
-                         "need_title": title, "village_name": village, "unit": unit, "quantity": quantity,
-                         "retained_3m": retained, "poor_people": poor, "delivered_on": delivered_on,
-                         "verified_at": as_utc(decided_at)}
-                        for d_id, code, need_id, title, village, unit, quantity, retained, poor, delivered_on,
-                        decided_at in behind]
+                         "need_title": title, "village_id": village_id, "village_name": village, "unit": unit,
+                         "quantity": quantity, "retained_3m": retained, "poor_people": poor,
+                         "delivered_on": delivered_on, "verified_at": as_utc(decided_at)}
+                        for d_id, code, need_id, title, village_id, village, unit, quantity, retained, poor,
+                        delivered_on, decided_at in behind]
             for row in rows_out:
                 db.session.add(HonorRollEntryDelivery(**row))
             canonical.append({"category": category.name, "rank": rank, "name": candidate.name,

@@ -386,6 +386,7 @@ class HonorRollEntryDelivery(db.Model):
     pledge_code: Mapped[str] = mapped_column(String(16))
     need_id: Mapped[int] = mapped_column(ForeignKey("need.id"))
     need_title: Mapped[str] = mapped_column(String(120))
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
     village_name: Mapped[str] = mapped_column(String(120))
     unit: Mapped[str] = mapped_column(String(20))
     quantity: Mapped[int] = mapped_column(BigInteger)

@@ -272,6 +272,7 @@ def upgrade():
     sa.Column('pledge_code', sa.String(length=16), nullable=False),
     sa.Column('need_id', sa.Integer(), nullable=False),
     sa.Column('need_title', sa.String(length=120), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
     sa.Column('village_name', sa.String(length=120), nullable=False),
     sa.Column('unit', sa.String(length=20), nullable=False),
     sa.Column('quantity', sa.BigInteger(), nullable=False),
@@ -282,6 +283,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['delivery_id'], ['delivery.id'], name=op.f('fk_honor_roll_entry_delivery_delivery_id_delivery')),
     sa.ForeignKeyConstraint(['entry_id'], ['honor_roll_entry.id'], name=op.f('fk_honor_roll_entry_delivery_entry_id_honor_roll_entry')),
     sa.ForeignKeyConstraint(['need_id'], ['need.id'], name=op.f('fk_honor_roll_entry_delivery_need_id_need')),
+    sa.ForeignKeyConstraint(['village_id'], ['village.id'], name=op.f('fk_honor_roll_entry_delivery_village_id_village')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_honor_roll_entry_delivery')),
     sa.UniqueConstraint('entry_id', 'delivery_id', name='uq_honor_roll_entry_delivery')
     )
