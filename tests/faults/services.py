@@ -148,3 +148,57 @@ def temp_dir_for(user):
     entry = pwd.getpwnam(user)
     os.chown(path, entry.pw_uid, entry.pw_gid)
     return path
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of the test's own: initdb in a temporary directory, a free port, trust auth.
+
+    initdb and pg_ctl refuse to run as root, so as root they run as the `postgres` user in a directory
+    it owns. Durability is off (fsync=off): the test restarts the server, it never crashes the machine."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.as_root = os.geteuid() == 0
+        self.root = temp_dir_for("postgres") if self.as_root else Path(tempfile.mkdtemp(prefix="va-fault-"))
+        self.data = self.root / "data"
+
+    @staticmethod
+    def available():
+        return (PG_BIN / "initdb").exists() and (PG_BIN / "pg_ctl").exists() and (
+            os.geteuid() != 0 or shutil.which("runuser") is not None)
+
+    def _run(self, *command, timeout=60):
+        command = [str(PG_BIN / command[0]), *command[1:]]
+        if self.as_root:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=self.root)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed: {done.stdout}{done.stderr}\n{self.log()}")
+        return done
+
+    def start(self):
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C",
+                  "--no-sync", "--no-instructions")
+        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off")
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-o", options, "-w", "-t", "60",
+                  "start")
+        return self
+
+    def restart(self):
+        """`pg_ctl restart -m fast`: every session is cut off; returns once the server accepts connections."""
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"), "-m", "fast", "-w", "-t", "60",
+                  "restart")
+
+    def stop(self):
+        if (self.data / "postmaster.pid").exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def log(self):
+        path = self.root / "server.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    @property
+    def url(self):
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
