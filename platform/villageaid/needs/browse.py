@@ -267,13 +267,22 @@ def _rows(ids):
     return [found[i] for i in ids if i in found]
 
 
-def search(filters):
-    """One page of needs for `filters`, with the total and the cursors of the neighbouring pages."""
+# What a cached card's key needs (cards.render): a page of these, not of loaded needs.
+HEAD_COLUMNS = (Need.id, Need.updated_at, Need.status, Need.pledged, Need.delivered, Need.verified, Need.village_id)
+
+
+def search(filters, heads=False):
+    """One page of needs for `filters`, with the total and the cursors of the neighbouring pages.
+
+    `heads`: the items are rows of HEAD_COLUMNS (and the sort key) instead of loaded needs, for a
+    page that renders them with cards.render (which loads only the needs whose card is not cached).
+    """
     column, descending = SORTS[filters.sort]
     key = tuple_(column, Need.id)
     # The page's ids first, from the sort's index alone (an OFFSET skips index entries, not joined
     # rows), then those rows with their villages in one joined SELECT.
-    query = select(Need.id).where(*conditions(filters))
+    query = select(*HEAD_COLUMNS, column) if heads else select(Need.id)
+    query = query.where(*conditions(filters))
     backwards = False
     cursor = decode_cursor(filters.after, filters.sort) if filters.after else None
     if filters.before and cursor is None:
@@ -292,8 +301,7 @@ def search(filters):
             filters.errors["page"] = _("页码过大：请使用“下一页”或缩小筛选范围。")
             filters.page, offset = 1, 0
         query = query.offset(offset)
-    ids = db.session.scalars(query).all()
-    rows = _rows(ids)
+    rows = list(db.session.execute(query).all()) if heads else _rows(db.session.scalars(query).all())
     more = len(rows) > filters.per_page
     rows = rows[: filters.per_page]
     if backwards:

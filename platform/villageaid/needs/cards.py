@@ -7,11 +7,17 @@ exactly those: any change to the need (status, totals, text — `updated_at`) or
 makes a new key, and the old entry ages out.
 """
 from collections import OrderedDict
+from functools import cache
 from threading import Lock
 
 from flask import get_template_attribute
 from flask_babel import get_locale
 from markupsafe import Markup
+from sqlalchemy import bindparam, select
+
+from ..extensions import db
+from ..villages.models import Village
+from .models import Need
 
 LIMIT = 4096  # cards per process (~2 kB each)
 
@@ -34,6 +40,33 @@ def need_card(need, snippet=None):
         while len(_cards) > LIMIT:
             _cards.popitem(last=False)
     return html
+
+
+def render(heads):
+    """Cards for a page of browse.HEAD_COLUMNS rows, in order: from the cache when current, and the
+    needs of the others loaded in one SELECT (a page of cached cards loads no need at all)."""
+    if not heads:
+        return []
+    villages = dict(db.session.execute(_village_names(), {"ids": sorted({h.village_id for h in heads})}).all())
+    locale = str(get_locale())
+    keys = [(locale, h.id, h.updated_at, h.status, h.pledged, h.delivered, h.verified, villages.get(h.village_id),
+             None) for h in heads]
+    with _lock:
+        found = [_cards.get(key) for key in keys]
+        for key, html in zip(keys, found):
+            if html is not None:
+                _cards.move_to_end(key)
+    missing = [h.id for h, html in zip(heads, found) if html is None]
+    if missing:
+        needs = {need.id: need for need in db.session.scalars(select(Need).where(Need.id.in_(missing))).unique()}
+        found = [html if html is not None else (need_card(needs[h.id]) if h.id in needs else Markup(""))
+                 for h, html in zip(heads, found)]
+    return found
+
+
+@cache
+def _village_names():
+    return select(Village.id, Village.name).where(Village.id.in_(bindparam("ids", expanding=True)))
 
 
 def clear():

@@ -12,7 +12,7 @@ from ..policy import curates
 from ..regions.views import choices as region_choices
 from ..villages.models import Village
 from ..search.services import PROBLEMS as search_problems
-from . import browse, documents, lifecycle, photos, screening, services
+from . import browse, cards, documents, lifecycle, photos, screening, services
 from .forms import CATEGORY_CHOICES, UNIT_CHOICES, DecisionForm, NeedForm, RuleForm
 from .models import STATUS_COLORS, STATUS_LABELS, Need, NeedStatus, ScreeningRule
 from .text import plain_excerpt, render_markdown
@@ -78,17 +78,19 @@ def index():
         # Words are answered by the search index, with this page's filters and cards.
         filters, page, problem = documents.text_search(request.args)
         link_args, sorts = page.link_args, [("relevance", _("最相关"))]
+        needs_cards = [cards.need_card(need, snippet=page.snippets.get(need.id)) for need in page.items]
     else:
         filters = browse.parse(request.args)
-        page = browse.search(filters)
+        page = browse.search(filters, heads=True)  # rows for the cards' cache, not loaded needs
         link_args, sorts = filters.query_args, []
+        needs_cards = cards.render(page.items)
     province = filters.province.code if filters.province else ""
     # A municipality's districts sit in the prefecture box (they have no prefecture level).
     municipal_district = filters.county is not None and filters.prefecture is None
     prefecture = filters.prefecture.code if filters.prefecture else (filters.county.code if municipal_district else "")
     county = filters.county.code if filters.county and not municipal_district else ""
     return render_template(
-        "needs/index.html", page=page, filters=filters, link_args=link_args,
+        "needs/index.html", page=page, cards=needs_cards, filters=filters, link_args=link_args,
         q=request.args.get("q", "").strip(), problem=search_problems[problem]() if problem else None,
         provinces=region_choices(None, blank=_("全部省份")),
         prefectures=region_choices(province, blank=_("全部地市")) if province else options([("", _("全部地市"))]),
