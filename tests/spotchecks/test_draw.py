@@ -9,7 +9,7 @@ from tests import factories
 from tests.spotchecks.builders import D, World, delivery_in
 from villageaid.errors import PermissionDenied, ServiceError
 from villageaid.extensions import db
-from villageaid.spotchecks import lifecycle, services
+from villageaid.spotchecks import services
 from villageaid.spotchecks.models import SpotCheck
 from villageaid.timeutil import local_date_today
 

@@ -171,6 +171,9 @@ def seed():
     from ..honor_roll.demo import seed_honor_rolls
 
     honor_rolls = seed_honor_rolls()
+    from ..spotchecks.demo import seed_spot_checks
+
+    spot_checks = seed_spot_checks([*curators.values(), national])
     return {
         "villages": db.session.scalar(select(func.count()).select_from(Village)),
         "needs": needs,
@@ -178,6 +181,7 @@ def seed():
         "articles": articles,
         "report_cases": report_cases,
         "honor_rolls": honor_rolls,
+        "spot_checks": spot_checks,
         "organizations": db.session.scalar(select(func.count()).select_from(Organization)),
         "users": db.session.scalar(select(func.count()).select_from(User)),
         **matching,

@@ -187,6 +187,11 @@ def findings_by_delivery(delivery_ids):
     return found
 
 
+def findings_for_delivery(delivery):
+    """What spot checks found about one delivery (the delivery cards of the pledge page and the queue)."""
+    return findings_by_delivery([delivery.id]).get(delivery.id, [])
+
+
 def findings_for_pledge(pledge):
     """The track page's findings: {delivery id: [recorded items]} for the pledge's deliveries."""
     return findings_by_delivery([d.id for d in pledge.deliveries])
@@ -203,6 +208,17 @@ def reopened_deliveries(region=None, limit=50):
     items = db.session.scalars(query.order_by(SpotCheckItem.recorded_at.desc(), SpotCheckItem.id.desc())
                                .limit(limit)).all()
     return [(item.delivery, item) for item in items]
+
+
+def trail(check):
+    """The check's audit events and its items', oldest first (the curator's page)."""
+    from ..audit.models import AuditEvent
+
+    item_ids = [item.id for item in check.items] or [0]
+    return db.session.scalars(select(AuditEvent).where(
+        ((AuditEvent.object_type == SpotCheck.__tablename__) & (AuditEvent.object_id == check.id))
+        | ((AuditEvent.object_type == SpotCheckItem.__tablename__) & AuditEvent.object_id.in_(item_ids)))
+        .order_by(AuditEvent.id)).all()
 
 
 def public_items(check):

@@ -4,7 +4,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..audit.services import events_for
 from ..errors import ServiceError
 from ..extensions import db
 from ..formutil import report_service_error
@@ -20,6 +19,7 @@ bp = Blueprint("spotchecks", __name__)
 def _template_globals(state):
     # Globals, so the ledger and tracking pages show findings without knowing this feature's views.
     state.app.jinja_env.globals.update(spot_check_findings=services.findings_for_pledge,
+                                       spot_check_delivery_findings=services.findings_for_delivery,
                                        spot_check_item_colors=ITEM_STATUS_COLORS,
                                        spot_check_colors=CHECK_STATUS_COLORS)
 
@@ -96,9 +96,10 @@ def new():
 
 
 def _render_check(spot_check, forms=None, status=200):
-    return render_template("spotchecks/show.html", check=spot_check, forms=forms or {},
+    page = render_template("spotchecks/show.html", check=spot_check, forms=forms or {},
                            blank_form=ResultForm(formdata=None), close_form=CloseForm(),
-                           tally=services.tallies([spot_check.id])[spot_check.id], events=events_for(spot_check)), status
+                           tally=services.tallies([spot_check.id])[spot_check.id], events=services.trail(spot_check))
+    return page, status
 
 
 @bp.get("/curate/spot-checks/<int:check_id>")
