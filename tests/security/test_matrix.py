@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.conftest import csrf_token
+from tests.honor_roll import matrix as honor
 from tests.matching.builders import PLAN, invitation_of, pairing_of
 from tests.needs.builders import S, values
 from tests.transparency.builders import article_form, article_of, import_of, report_case_of, report_form
@@ -70,6 +71,17 @@ GATES = {
     "articles.edit": OBJECT, "articles.decide": OBJECT, "campaign.page": PUBLIC,
     "villages.import_upload": CURATOR, "villages.import_template": CURATOR, "villages.import_status": OBJECT,
     "villages.import_progress": OBJECT, "villages.import_errors": OBJECT,
+    "honor_roll.current": PUBLIC, "honor_roll.edition": PUBLIC, "honor_roll.object_": PUBLIC,
+    "honor_roll.candidate": PUBLIC, "honor_roll.entry": PUBLIC, "honor_roll.verify": PUBLIC,
+    "honor_roll.certificate": PUBLIC, "honor_roll.export": PUBLIC,
+    "api_honor_roll.HonorRolls": PUBLIC, "api_honor_roll.HonorRollResource": PUBLIC,
+    "honor_roll_curate.editions": CURATOR, "honor_roll_curate.workbench": CURATOR,
+    "honor_roll_curate.settings": ADMIN, "honor_roll_curate.add_category": ADMIN,
+    "honor_roll_curate.quota": OBJECT, "honor_roll_curate.start_computation": OBJECT,
+    "honor_roll_curate.computation": OBJECT, "honor_roll_curate.computation_progress": OBJECT,
+    "honor_roll_curate.exclude": OBJECT, "honor_roll_curate.restore": OBJECT, "honor_roll_curate.citation": OBJECT,
+    "honor_roll_curate.start_notice": OBJECT, "honor_roll_curate.withdraw_notice": OBJECT,
+    "honor_roll_curate.answer": OBJECT, "honor_roll_curate.publish": ADMIN, "honor_roll_curate.correct": ADMIN,
 }
 
 ROLES = ["visitor", "donor", "other_org_member", "other_village_member", "other_curator", "curator", "admin",
@@ -218,6 +230,34 @@ ACTIONS = [
     ("API: withdraw a published need", "POST", lambda w: f"/api/v1/needs/{w.published.id}/withdraw", {}, INSIDERS, True),
     ("API: post a need for a village", "POST", lambda w: "/api/v1/needs",
      lambda w: {**_api_values(), "village_id": w.village.id}, INSIDERS, True),
+    # The honor roll: edition-wide work is national (admins here); a candidate is curated in its region.
+    ("open the honor-roll workbench", "GET", lambda w: f"/curate/honor-roll/{honor.edition_of(w).year}", None,
+     {"curator", "other_curator", "admin"}, False),
+    ("create an honor-roll edition", "POST", lambda w: "/curate/honor-roll", {"year": "2031"}, {"admin"}, False),
+    ("change an honor roll's settings", "POST", lambda w: f"/curate/honor-roll/{honor.edition_of(w).year}/settings",
+     lambda w: honor.settings_form(honor.edition_of(w)), {"admin"}, False),
+    ("compute an honor roll", "POST", lambda w: f"/curate/honor-roll/{honor.edition_of(w).year}/compute", {},
+     {"admin"}, False),
+    ("follow an honor-roll computation", "GET", lambda w: f"/curate/honor-roll/computations/{honor.computation_of(w).id}",
+     None, {"admin"}, False),
+    ("set an honor-roll quota", "POST",
+     lambda w: f"/curate/honor-roll/categories/{honor.candidate_of(w).category_id}/quota", {"quota": "5"},
+     {"admin"}, False),
+    ("exclude an honor-roll candidate", "POST", lambda w: f"/curate/honor-roll/candidates/{honor.candidate_of(w).id}/exclude",
+     {"reason": "交付凭证存疑"}, REVIEWERS, False),
+    ("cite an honor-roll candidate", "POST", lambda w: f"/curate/honor-roll/candidates/{honor.candidate_of(w).id}/citation",
+     {"citation": "援建村级幼儿园。"}, REVIEWERS, False),
+    ("put an honor roll on notice", "POST", lambda w: f"/curate/honor-roll/{honor.edition_of(w).year}/notice", {},
+     {"admin"}, False),
+    ("object to an honor roll on notice", "POST", lambda w: f"/honor-roll/{honor.in_notice(w).year}/objections",
+     {"candidate_id": "", "body": "名单遗漏了本县的企业。", "name": "群众", "contact": "13800000000"}, EVERYONE, False),
+    ("answer an honor-roll objection", "POST",
+     lambda w: f"/curate/honor-roll/objections/{honor.objection_of(w).id}/answer",
+     {"outcome": "dismissed", "answer": "经核查，异议不成立。"}, REVIEWERS, False),
+    ("withdraw an honor roll's notice", "POST", lambda w: f"/curate/honor-roll/{honor.in_notice(w).year}/withdraw-notice",
+     {"reason": "重新计算"}, {"admin"}, False),
+    ("publish an honor roll", "POST", lambda w: f"/curate/honor-roll/{honor.in_notice(w).year}/publish", {}, {"admin"},
+     False),
 ]
 
 
