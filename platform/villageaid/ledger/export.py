@@ -7,7 +7,8 @@ DATA_DIR/exports until it is downloaded by the curator who asked (or an admin).
 
 Money is in yuan with two decimals (from integer fen); times are Beijing time. Contact details and
 evidence files are never in the workbook: it lists what the public pages list, plus the names of
-individuals who pledged anonymously (marked so), which curators need to follow up.
+individuals who pledged anonymously (marked so), which curators need to follow up. Text is written as
+text: a title or note beginning with "=" is never a formula (`xlsx.text_row`).
 """
 import uuid
 from decimal import Decimal
@@ -31,6 +32,7 @@ from ..regions.models import Region
 from ..timeutil import to_local, utcnow
 from ..accounts.models import User
 from ..villages.models import Village
+from ..xlsx import text_row
 from .models import ExportStatus, LedgerExport
 
 BATCH = 2000
@@ -91,10 +93,10 @@ def write(path, region_code=None, progress=None):
         for rows in _batches(query, Need.id):  # drafts are the village's own until submitted
             for (need_id, title, village, code, category, unit, target, pledged, delivered, verified, status,
                  deadline, published_at) in rows:
-                needs.append([need_id, title, village, code, str(CATEGORY_LABELS[Category(category)]),
+                needs.append(text_row(needs, [need_id, title, village, code, str(CATEGORY_LABELS[Category(category)]),
                               str(_unit_label(unit)), UNIT_NAMES[unit], _quantity(unit, target or 0),
                               _quantity(unit, pledged), _quantity(unit, delivered), _quantity(unit, verified),
-                              str(STATUS_LABELS[NeedStatus(status)]), deadline, _time(published_at)])
+                              str(STATUS_LABELS[NeedStatus(status)]), deadline, _time(published_at)]))
             written += len(rows)
             if progress:
                 progress(written)
@@ -112,9 +114,9 @@ def write(path, region_code=None, progress=None):
                  verified, status, promised_on, created_at) in rows:
                 who = org_name or (f"{person}（匿名认捐）" if anonymous else person)
                 kind = "企业或社会组织" if org_name else "个人"
-                pledges.append([code, need_id, title, village, who, kind, _quantity(unit, quantity), UNIT_NAMES[unit],
+                pledges.append(text_row(pledges, [code, need_id, title, village, who, kind, _quantity(unit, quantity), UNIT_NAMES[unit],
                                 _quantity(unit, delivered), _quantity(unit, confirmed), _quantity(unit, verified),
-                                str(PLEDGE_STATUS_LABELS[PledgeStatus(status)]), promised_on, _time(created_at)])
+                                str(PLEDGE_STATUS_LABELS[PledgeStatus(status)]), promised_on, _time(created_at)]))
             written += len(rows)
             if progress:
                 progress(written)
@@ -127,9 +129,9 @@ def write(path, region_code=None, progress=None):
         for rows in _batches(query, Delivery.id):
             for delivery_id, code, need_id, quantity, unit, delivered_on, status, confirmed_at, decided_at, note in rows:
                 verified_at = decided_at if status == DeliveryStatus.VERIFIED.value else None
-                deliveries.append([delivery_id, code, need_id, _quantity(unit, quantity), UNIT_NAMES[unit], delivered_on,
+                deliveries.append(text_row(deliveries, [delivery_id, code, need_id, _quantity(unit, quantity), UNIT_NAMES[unit], delivered_on,
                                    str(DELIVERY_STATUS_LABELS[DeliveryStatus(status)]), _time(confirmed_at),
-                                   _time(verified_at), note])
+                                   _time(verified_at), note]))
             written += len(rows)
             if progress:
                 progress(written)
