@@ -18,7 +18,13 @@ It prints every figure, then each page's ratio to hello-world measured in the sa
 
     bench: needs_list=R needs_deep=R need_page=R search=R recommendations=R stats=R home_cached=R needs_list_cached=R
 
-where R is that page's requests/s over hello-world's. A page the site does not have yet is "n/a".
+where R is that page's requests/s over hello-world's. A page the site does not have yet is "n/a". Then
+
+    bench-cpu: (the same keys)
+
+the same ratio in the gunicorn workers' CPU time per request (hello-world's over the page's), read
+from /proc around each ApacheBench run: on a machine shared with other work the requests per second
+move with everyone else's load, the CPU a request costs hardly does.
 Results and the machine are written up in docs/performance.md.
 """
 import argparse
@@ -61,26 +67,27 @@ def main(argv=None):
         _index(env, figures)
     results = {}
     print("uncached (count cache, home counters and page cache off):")
-    with _server(env, args.workers) as base:
+    with _server(env, args.workers) as server:
+        base = server.base
         for name, (path, cookie) in _targets(env, base).items():
-            results[name] = _measure(name, base, path, cookie, args)
+            results[name] = _measure(name, server, path, cookie, args)
     # Spike mode: anonymous pages from the shared page cache (Redis when --redis-url is given).
     spike = dict(env, PAGE_CACHE_SECONDS="10", HOME_FIGURES_CACHE_SECONDS="60", NEEDS_COUNT_CACHE_SECONDS="60")
     if args.redis_url:
         spike["REDIS_URL"] = args.redis_url
     print(f"spike mode (page cache on, {'Redis ' + args.redis_url if args.redis_url else 'per-process fakeredis'}):")
-    with _server(spike, args.workers) as base:
-        filters = dict(_targets(env, base))["needs_list"][0]
-        results["home_cached"] = _measure("home_cached", base, "/", None, args)
-        results["needs_list_cached"] = _measure("needs_list_cached", base, filters, None, args)
+    with _server(spike, args.workers) as server:
+        filters = dict(_targets(env, server.base))["needs_list"][0]
+        results["home_cached"] = _measure("home_cached", server, "/", None, args)
+        results["needs_list_cached"] = _measure("needs_list_cached", server, filters, None, args)
     _report(figures, results)
 
 
-def _measure(name, base, path, cookie, args):
+def _measure(name, server, path, cookie, args):
     if path is None:
         print(f"{name:<18} (the site has no such page yet)")
         return None
-    result = _ab(base + path, cookie, args.concurrency, args.seconds)
+    result = _ab(server.base + path, cookie, args.concurrency, args.seconds, server.cpu_seconds)
     _print_result(name, path, result)
     return result
 
@@ -94,7 +101,21 @@ class _server:
     def __enter__(self):
         port = _free_port()
         self.process = _serve(self.env, port, self.workers)
-        return f"http://127.0.0.1:{port}"
+        self.base = f"http://127.0.0.1:{port}"
+        return self
+
+    def cpu_seconds(self):
+        """CPU time (user + system) its workers have used so far: a page's cost that other processes
+        sharing the cores do not inflate, unlike its requests per second."""
+        total = 0
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        for pid in (children.read_text().split() if children.exists() else []):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        return total / os.sysconf("SC_CLK_TCK")
 
     def __exit__(self, *exc):
         self.process.send_signal(signal.SIGTERM)
@@ -248,12 +269,14 @@ def _login(base, email):
     return f"session={cookies['session']}"
 
 
-def _ab(url, cookie, concurrency, seconds):
+def _ab(url, cookie, concurrency, seconds, cpu_seconds):
     base = ["ab", "-k", "-q", "-c", str(concurrency), "-s", "60", "-l"]
     if cookie:
         base += ["-C", cookie]
     subprocess.run(base + ["-n", str(concurrency * 10), url], capture_output=True, text=True)  # warm-up
+    cpu_before = cpu_seconds()
     done = subprocess.run(base + ["-t", str(seconds), "-n", "10000000", url], capture_output=True, text=True)
+    cpu = cpu_seconds() - cpu_before
     out = done.stdout
     if done.returncode != 0 or "Requests per second" not in out:
         return {"error": (done.stderr or out).strip().splitlines()[-1:]}
@@ -264,7 +287,8 @@ def _ab(url, cookie, concurrency, seconds):
 
     return {"rps": number(r"Requests per second:\s+([\d.]+)"), "p50": number(r"\n\s+50%\s+(\d+)"),
             "p99": number(r"\n\s+99%\s+(\d+)"), "requests": int(number(r"Complete requests:\s+(\d+)")),
-            "non_2xx": int(number(r"Non-2xx responses:\s+(\d+)")), "failed": int(number(r"Failed requests:\s+(\d+)"))}
+            "non_2xx": int(number(r"Non-2xx responses:\s+(\d+)")), "failed": int(number(r"Failed requests:\s+(\d+)")),
+            "cpu_ms": 1000 * cpu / max(1, int(number(r"Complete requests:\s+(\d+)")))}
 
 
 def _print_result(name, path, result):
@@ -272,7 +296,7 @@ def _print_result(name, path, result):
         print(f"{name:<18} {path:<60} error: {result['error']}")
         return
     print(f"{name:<18} {path:<60} {result['rps']:>8.1f} req/s  p50 {result['p50']:>4.0f} ms  p99 {result['p99']:>5.0f} ms"
-          f"  {result['requests']:>6} requests, {result['non_2xx']} non-2xx")
+          f"  {result['requests']:>6} requests, {result['non_2xx']} non-2xx, {result['cpu_ms']:.2f} ms CPU each")
 
 
 def _report(figures, results):
@@ -292,7 +316,13 @@ def _report(figures, results):
         print(f"  {name:<18} {ratios[name]}")
     keys = ("needs_list", "needs_deep", "need_page", "search", "recommendations", "stats", "home_cached",
             "needs_list_cached")
+    # The same ratio in the workers' CPU time per request: what the page costs against what hello-world
+    # costs, which other processes on the machine do not move (requests per second they do).
+    hello_cpu = results["hello"].get("cpu_ms") if results.get("hello") and "rps" in results["hello"] else None
+    cpu_ratios = {name: f"{hello_cpu / result['cpu_ms']:.3f}" if hello_cpu and result and result.get("cpu_ms") else "n/a"
+                  for name, result in results.items() if name != "hello"}
     print("bench: " + " ".join(f"{key}={ratios.get(key, 'n/a')}" for key in keys))
+    print("bench-cpu: " + " ".join(f"{key}={cpu_ratios.get(key, 'n/a')}" for key in keys))
 
 
 if __name__ == "__main__":
