@@ -20,6 +20,9 @@ def register_commands(app):
     from .ledger.cli import ledger
 
     app.cli.add_command(ledger)
+    from .honor_roll.cli import honor_roll
+
+    app.cli.add_command(honor_roll)
 
 
 @click.command("serve")
