@@ -25,6 +25,7 @@ from whoosh.qparser import QueryParser, plugins, syntax
 from whoosh.searching import Results
 from whoosh.spelling import MultiCorrector
 
+from search_index import ranking
 from search_index.analyzer import normalize, precise_words
 from search_index.errors import EmptyQuery, IndexUnavailable
 from search_index.index import READ_ERRORS, SearchIndex, release_failure
@@ -342,6 +343,18 @@ def _snippet(body: str, pattern: re.Pattern[str] | None) -> str:
     return "".join(out)
 
 
+class _RankedHit:
+    """What _item reads of a Whoosh Hit, for a document ranked by search_index.ranking."""
+
+    __slots__ = ("_searcher", "docnum", "score")
+
+    def __init__(self, searcher: Any, docnum: int, score: float) -> None:
+        self._searcher, self.docnum, self.score = searcher, docnum, score
+
+    def fields(self) -> dict[str, Any]:
+        return self._searcher.stored_fields(self.docnum)
+
+
 def _item(hit: Any, pattern: re.Pattern[str] | None, scored: bool) -> dict[str, Any]:
     # Stored fields only (hit.fields()): reading a missing value from a
     # column instead would decode its placeholder (deadline: the largest
@@ -446,14 +459,21 @@ def search(
         parsed = query.Every() if browsing else _parse(searcher.schema, text)
         try:
             # Past the window only the total is wanted: collect one document.
-            if browsing and filter_q is not None:
-                # Without words, the filters are the query: only their documents are read
-                # (Every with a filter collector steps through them all).
-                results = _run(searcher, filter_q, end if start < end else 1, facet, None)
+            if (not browsing and facet is None and ranking.supported(parsed)
+                    and (filter_q is None or ranking.supported(filter_q))):
+                # Words by relevance: exact, from whole posting blocks (search_index/ranking.py).
+                allowed = ranking.matching(searcher, filter_q) if filter_q is not None else None
+                total, ranked = ranking.top(searcher, parsed, end if start < end else 0, allowed)
+                hits = [_RankedHit(searcher, docnum, score) for score, docnum in ranked[start:end]]
             else:
-                results = _run(searcher, parsed, end if start < end else 1, facet, filter_q)
-            total = len(results)
-            hits = results[start:end] if start < end else []
+                if browsing and filter_q is not None:
+                    # Without words, the filters are the query: only their documents are read
+                    # (Every with a filter collector steps through them all).
+                    results = _run(searcher, filter_q, end if start < end else 1, facet, None)
+                else:
+                    results = _run(searcher, parsed, end if start < end else 1, facet, filter_q)
+                total = len(results)
+                hits = results[start:end] if start < end else []
             pattern = None if browsing else _term_pattern(_positive_terms(parsed))
             items = [_item(hit, pattern, scored=facet is None) for hit in hits]
             suggestion = None
