@@ -340,3 +340,43 @@ def test_top_results_and_totals_are_exact(index):
             results = search(index, q, per_page=per_page)
             assert results.total == expected_total, q
             assert [round(i["score"], 6) for i in results.items[:5]] == expected, q
+
+
+def test_block_ranking_equals_whoosh_across_segments_deletions_filters_and_pages(index, monkeypatch):
+    """search_index.ranking (posting blocks, sets, pruned exact scoring, decoded lists cached per
+    segment) gives the results, order, ties and totals of Whoosh's collector scoring every match,
+    also after updates added segments and deleted documents, with filters and on deeper pages."""
+    import search_index.ranking as ranking
+
+    words = "花椒 茶叶 核桃 马铃薯 蜂蜜 苗绣 培训 电商 销售 合作社 冷链 物流".split()
+    provinces = ["510000000000", "520000000000", "420000000000"]
+    rng = random.Random(7)
+
+    def doc(n):
+        body = "，".join(rng.choice(words) for _ in range(rng.randint(2, 30)))
+        return {"doc_id": f"need:{n}", "kind": "need", "obj_id": n, "title": "".join(rng.sample(words, 2)),
+                "body": body, "province": rng.choice(provinces), "status": rng.choice(["published", "completed"])}
+
+    index.rebuild([doc(n) for n in range(800)])
+    queries = ["花椒", "花椒 茶叶", "电商 培训 销售", "合作社 OR 冷链", "(花椒 OR 核桃) 销售"]
+
+    def compare():
+        for q in queries:
+            for kwargs in ({}, {"filters": {"province": "510000000000"}},
+                           {"filters": {"status": ["published"]}, "kinds": ["need"]}):
+                for page in (1, 3):
+                    fast = search(index, q, page=page, per_page=10, **kwargs)
+                    monkeypatch.setattr(ranking, "supported", lambda parsed: False)
+                    slow = search(index, q, page=page, per_page=10, **kwargs)
+                    monkeypatch.undo()
+                    assert fast.total == slow.total, (q, kwargs)
+                    assert [i["doc_id"] for i in fast.items] == [i["doc_id"] for i in slow.items], (q, kwargs, page)
+                    assert [round(i["score"], 9) for i in fast.items] == [round(i["score"], 9) for i in slow.items]
+
+    compare()
+    index.update([doc(n) for n in range(0, 800, 7)])  # replaced: deletions in the old segment
+    index.update([doc(n) for n in range(800, 900)])  # new documents: another segment
+    index.delete([f"need:{n}" for n in range(1, 800, 11)])
+    compare()
+    ranking.clear_cache()
+    compare()
