@@ -1,5 +1,6 @@
 """A need's description: Markdown rendered to HTML, then sanitised, so no script survives."""
 import html
+from functools import lru_cache
 
 import nh3
 from markdown_it import MarkdownIt
@@ -13,8 +14,10 @@ TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "blockquote", "code", "pre"
 ATTRIBUTES = {"a": {"href", "title"}}
 
 
+@lru_cache(maxsize=2048)
 def render_markdown(source):
-    """Safe HTML for `source` (Markdown)."""
+    """Safe HTML for `source` (Markdown). A pure function of the text, so each description is
+    rendered once per process while it is among the 2,048 most recently shown."""
     rendered = _markdown.render(source or "")
     return Markup(nh3.clean(rendered, tags=TAGS, attributes=ATTRIBUTES, url_schemes={"http", "https", "mailto"},
                             link_rel="nofollow noopener noreferrer"))

@@ -2,7 +2,6 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
 
 from ..audit.services import events_for
 from ..errors import ServiceError
@@ -47,14 +46,6 @@ def _load(need_id):
     """The need, or 404 when it does not exist or the viewer may not see it."""
     need = services.get_visible(need_id, current_user)
     if need is None:
-        abort(404)
-    return need
-
-
-def _load_for_page(need_id):
-    """_load, with the photos joined to the need's SELECT (its page shows them: one SELECT less)."""
-    need = db.session.get(Need, need_id, options=[joinedload(Need.photos)])
-    if need is None or not need.can_view(current_user):
         abort(404)
     return need
 
@@ -105,7 +96,7 @@ def index():
 
 @bp.get("/needs/<int:need_id>")
 def show(need_id):
-    need = _load_for_page(need_id)
+    need = _load(need_id)
     insider = need.is_editor(current_user)
     events = events_for(need, public_only=not insider)
     # The decision forms are for signed-in editors and curators: a visitor's page makes no CSRF token
