@@ -98,20 +98,21 @@ def run_load(seconds=None, minutes=None, readers=8, pledgers=4, workers=4, rate=
     else:
         bench._index(env, {})  # `flask search rebuild` unless `flask search verify` finds the index complete
     app = _app(env)
-    targets = _targets(app, random.Random(seed))
-    before = _last_pledge_id(app)
-    out(f"targets: {len(targets['needs'])} needs, {len(targets['pledgeable'])} open to individual pledges "
-        f"({len(targets['hot'])} hot), {len(targets['codes'])} tracking codes, {len(targets['donors'])} donors")
-    with bench._server(env, workers) as base:
-        stats = _drive(base, targets, duration, readers, pledgers, rate, seed)
-    problems = _check(app, stats, before)
-    result = _report(stats, problems, duration, out)
-    with app.app_context():
-        from villageaid.extensions import db
+    try:
+        targets = _targets(app, random.Random(seed))
+        before = _last_pledge_id(app)
+        out(f"targets: {len(targets['needs'])} needs, {len(targets['pledgeable'])} open to individual pledges "
+            f"({len(targets['hot'])} hot), {len(targets['codes'])} tracking codes, {len(targets['donors'])} donors")
+        with bench._server(env, workers) as server:
+            stats = _drive(getattr(server, "base", server), targets, duration, readers, pledgers, rate, seed)
+        problems = _check(app, stats, before)
+        return _report(stats, problems, duration, out)
+    finally:
+        with app.app_context():
+            from villageaid.extensions import db
 
-        db.session.remove()
-        db.engine.dispose()
-    return result
+            db.session.remove()
+            db.engine.dispose()
 
 
 # Data and targets -------------------------------------------------------------------------------
@@ -294,6 +295,7 @@ class Stats:
         self.error_samples = []
         self.accepted = []  # (pledge id, need id, quantity in the need's unit) answered as created
         self.refused = Counter()  # status → count (400: over-pledged or no longer open)
+        self.login_failures = []
 
     def record(self, kind, seconds, status=None, error=None):
         with self.lock:
@@ -364,21 +366,34 @@ def _reader(base, targets, stats, pacer, stop, seed):
     rng = random.Random(seed)
     client = Client(base)
     kinds, weights = zip(*READS)
-    while not stop.is_set():
-        kind = rng.choices(kinds, weights)[0]
-        if kind == "track" and not targets["codes"]:
-            kind = "home"
-        _timed(stats, pacer, kind, client.get, _read_path(kind, targets, rng))
-    client.close()
+    try:
+        while not stop.is_set():
+            kind = rng.choices(kinds, weights)[0]
+            if kind == "track" and not targets["codes"]:
+                kind = "home"
+            _timed(stats, pacer, kind, client.get, _read_path(kind, targets, rng))
+    finally:
+        client.close()
 
 
 def _pledger(base, targets, stats, pacer, stop, seed, email):
-    rng = random.Random(seed)
     client = Client(base)
-    status = log_in(client, email)
-    if status != 302:
-        stats.record("login", 0.0, status)
-        return
+    started = time.perf_counter()
+    try:
+        status = log_in(client, email)
+        stats.record("login", time.perf_counter() - started, status)
+        if status == 302:
+            _pledge_until(client, targets, stats, pacer, stop, random.Random(seed))
+        else:
+            with stats.lock:
+                stats.login_failures.append(f"{email}: {status}")
+    except Exception as exc:  # signing in failed on the wire
+        stats.record("login", time.perf_counter() - started, error=exc)
+    finally:
+        client.close()
+
+
+def _pledge_until(client, targets, stats, pacer, stop, rng):
     while not stop.is_set():
         need_id, unit, remaining = rng.choice(targets["hot"] if rng.random() < 0.3 else targets["pledgeable"])
         form = _timed(stats, pacer, "pledge_form", client.get, f"/needs/{need_id}/pledge")
@@ -404,7 +419,6 @@ def _pledger(base, targets, stats, pacer, stop, seed, email):
         elif status < 500:
             with stats.lock:
                 stats.refused[status] += 1
-    client.close()
 
 
 def _drive(base, targets, duration, readers, pledgers, rate, seed):
@@ -496,6 +510,8 @@ def _report(stats, problems, duration, out):
         out(f"  {sample}")
     if stats.hung:
         problems.append(f"{stats.hung} client threads did not finish")
+    if stats.login_failures:
+        problems.append(f"{len(stats.login_failures)} donors could not sign in: {stats.login_failures[:5]}")
     for problem in problems:
         out(f"check: {problem}")
     ok = not server_errors and not failed and not problems and total > 0

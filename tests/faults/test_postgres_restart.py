@@ -60,7 +60,8 @@ def site(postgres, tmp_path):
                DATA_DIR=str(tmp_path / "site"), SCHEDULER_INTERVAL_SECONDS="0", PYTHONPATH=str(bench.ROOT))
     env.pop("REDIS_URL", None)
     server = bench._server(env, 2)
-    base = server.__enter__()
+    entered = server.__enter__()
+    base = getattr(entered, "base", entered)  # bench/run.py's _server gives itself, with .base (or the URL)
     try:
         yield base, facts, server.process.pid
     finally:
