@@ -106,6 +106,37 @@ def clear_cache() -> None:
     with _lock:
         _cache.clear()
         _cached = 0
+        _stored.clear()
+
+
+#: Stored fields of this many documents kept per process (a result page reads 20).
+CACHE_STORED = 4096
+_stored: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+
+
+def stored_fields(searcher: Any, docnum: int) -> dict[str, Any]:
+    """searcher.stored_fields(docnum), kept by segment id and segment docnum: a segment's stored
+    documents never change (an update deletes the old document and adds a new one elsewhere)."""
+    for subsearcher, offset in searcher.leaf_searchers():
+        reader = subsearcher.reader()
+        local = docnum - offset
+        if 0 <= local < reader.doc_count_all():
+            segment = getattr(getattr(reader, "_segment", None), "segment_id", None)
+            if segment is None:
+                return reader.stored_fields(local)
+            key = (segment(), local)
+            with _lock:
+                found = _stored.get(key)
+                if found is not None:
+                    _stored.move_to_end(key)
+                    return dict(found)
+            found = reader.stored_fields(local)
+            with _lock:
+                _stored[key] = found
+                while len(_stored) > CACHE_STORED:
+                    _stored.popitem(last=False)
+            return dict(found)
+    return searcher.stored_fields(docnum)
 
 
 def _blocks(m: W3LeafMatcher) -> dict[int, float]:

@@ -15,7 +15,9 @@ from __future__ import annotations
 import html
 import operator
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -217,6 +219,29 @@ def _parse(schema: Any, text: str) -> query.Query:
     return q
 
 
+_PARSED: OrderedDict[tuple, query.Query] = OrderedDict()
+_PARSED_LIMIT = 1024
+_PARSED_LOCK = threading.Lock()
+
+
+def _parse_cached(schema: Any, text: str) -> query.Query:
+    """_parse, remembered for the last 1,024 query strings: segmenting the words with jieba and
+    running Whoosh's parser is a tenth of a search, and visitors type the same few things. Parsed
+    queries are only read afterwards (matchers and corrections are built from them, not in them)."""
+    key = (tuple(schema.names()), text)
+    with _PARSED_LOCK:
+        found = _PARSED.get(key)
+        if found is not None:
+            _PARSED.move_to_end(key)
+            return found
+    found = _parse(schema, text)  # EmptyQuery is raised, not remembered
+    with _PARSED_LOCK:
+        _PARSED[key] = found
+        while len(_PARSED) > _PARSED_LIMIT:
+            _PARSED.popitem(last=False)
+    return found
+
+
 def _filter_query(kinds: Iterable[str] | None, filters: Mapping[str, Any] | None) -> query.Query | None:
     """``And`` of the requested kinds and field filters; a list value means any of them.
 
@@ -352,7 +377,7 @@ class _RankedHit:
         self._searcher, self.docnum, self.score = searcher, docnum, score
 
     def fields(self) -> dict[str, Any]:
-        return self._searcher.stored_fields(self.docnum)
+        return ranking.stored_fields(self._searcher, self.docnum)
 
 
 def _item(hit: Any, pattern: re.Pattern[str] | None, scored: bool) -> dict[str, Any]:
@@ -456,7 +481,7 @@ def search(
 
     with index.searcher() as searcher:
         facet = _sort_facet(sort, browsing, searcher.schema)
-        parsed = query.Every() if browsing else _parse(searcher.schema, text)
+        parsed = query.Every() if browsing else _parse_cached(searcher.schema, text)
         try:
             # Past the window only the total is wanted: collect one document.
             if (not browsing and facet is None and ranking.supported(parsed)
