@@ -161,7 +161,7 @@ def test_a_failed_computation_is_reported_not_lost(world, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(compute, "aggregate", broken)
+    monkeypatch.setattr(compute, "ranking", broken)
     computation = roll.start_computation(world.national, world.edition)
     db.session.refresh(computation)
     assert computation.status == "failed" and "database went away" in computation.message

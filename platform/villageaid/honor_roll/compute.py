@@ -1,8 +1,9 @@
 """Computing an edition's candidates from verified deliveries: SQL aggregates, then one write.
 
-Per category, one GROUP BY over the period's verified deliveries (two levels: per honoree and
-need, then per honoree, so a need's beneficiaries count once per honoree) gives every candidate's
-figures; Python scores and ranks them (`scoring`); the best `kept(quota)` of each category — and
+One GROUP BY over the period's verified deliveries (two levels: per honoree and need, then per
+honoree, so a need's beneficiaries count once per honoree) gives every honoree's figures for all the
+categories counting the same help at once (the default three); Python sorts honorees into kinds,
+scores and ranks them (`scoring`); the best `kept(quota)` of each category — and
 any candidate curators already excluded or wrote a citation for, wherever it now falls — are
 written with the deliveries behind their figures, so every figure equals the sum of its rows.
 
@@ -13,7 +14,8 @@ The job is safe to run twice: a finished computation is left alone.
 import logging
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import case, delete, distinct, func, insert, select
+from sqlalchemy import (BigInteger, String, and_, case, cast, delete, distinct, func, insert, literal, or_, select, true,
+                        type_coerce)
 
 from ..accounts.models import User
 from ..extensions import db
@@ -43,67 +45,159 @@ def period_bounds(edition):
     return start, end
 
 
-def _owner(kind):
-    return Pledge.pledger_id if kind == HonoreeKind.INDIVIDUAL else Pledge.organization_id
-
-
-def _scope(edition, category):
-    """The joins and conditions that decide which deliveries count for `category`."""
+def _conditions(edition, need_category):
+    """Which deliveries count: verified within the period, not pledged anonymously by a person, and of
+    `need_category` when the category counts one kind of help only."""
     start, end = period_bounds(edition)
-    kind = HonoreeKind(category.honoree_kind)
     conditions = [Delivery.status == DeliveryStatus.VERIFIED.value, Delivery.decided_at >= start,
-                  Delivery.decided_at < end]
-    if kind == HonoreeKind.INDIVIDUAL:
-        # Named individuals only: consent on the account, and not this pledge made anonymously.
-        conditions += [Pledge.organization_id.is_(None), Pledge.anonymous.is_(False),
-                       User.public_name_consent.is_(True), User.active.is_(True)]
-        join = (User, User.id == Pledge.pledger_id)
-    else:
-        conditions += [Organization.kind == kind.value, Organization.status == VerificationStatus.VERIFIED.value]
-        join = (Organization, Organization.id == Pledge.organization_id)
-    if category.need_category:
-        conditions.append(Need.category == category.need_category)
-    return join, conditions
+                  Delivery.decided_at < end,
+                  # an anonymous pledge stays anonymous: it never counts for its pledger's name
+                  or_(Pledge.organization_id.is_not(None), Pledge.anonymous.is_(False))]
+    if need_category:
+        conditions.append(Need.category == need_category)
+    return conditions
 
 
-def _base(select_, edition, category):
-    join, conditions = _scope(edition, category)
-    return (select_.select_from(Delivery).join(Pledge, Pledge.id == Delivery.pledge_id)
-            .join(Need, Need.id == Delivery.need_id).join(*join).where(*conditions))
+def _person():
+    """The honoree of an individual's pledge (NULL for an organisation's)."""
+    return case((Pledge.organization_id.is_(None), Pledge.pledger_id), else_=None)
+
+
+def _per_owner(edition, need_category):
+    """Every honoree's figures as a subquery: one pass over the period's deliveries, in two levels —
+    per honoree (organisation, or person) and need, so a need's beneficiaries count once per honoree,
+    then per honoree."""
+    person = _person()
+    funds = case((Need.unit == Unit.CNY_FEN.value, Delivery.quantity), else_=0)
+    jobs = case((Need.unit == Unit.JOBS.value, Delivery.quantity), else_=0)
+    retained = case((Need.unit == Unit.JOBS.value, func.coalesce(Delivery.retained_3m, 0)), else_=0)
+    per_need = (select(Pledge.organization_id.label("org_id"), person.label("person_id"),
+                       Pledge.village_id.label("village_id"), func.sum(funds).label("funds"),
+                       func.sum(jobs).label("jobs"), func.sum(retained).label("retained"),
+                       func.max(Need.poor_people).label("poor"), func.count().label("n"),
+                       func.min(Delivery.decided_at).label("first"))
+                .select_from(Delivery).join(Pledge, Pledge.id == Delivery.pledge_id)
+                .join(Need, Need.id == Delivery.need_id).where(*_conditions(edition, need_category))
+                .group_by(Pledge.organization_id, person, Delivery.need_id, Pledge.village_id).subquery())
+    whole = lambda column: cast(func.sum(column), BigInteger)  # noqa: E731 — PostgreSQL sums bigints as numeric
+    return (select(per_need.c.org_id, per_need.c.person_id, whole(per_need.c.funds).label("funds"),
+                   whole(per_need.c.jobs).label("jobs"), whole(per_need.c.retained).label("retained"),
+                   func.count(distinct(per_need.c.village_id)).label("villages"),
+                   whole(per_need.c.poor).label("poor"), whole(per_need.c.n).label("n"),
+                   func.min(per_need.c.first).label("first"))
+            .group_by(per_need.c.org_id, per_need.c.person_id).subquery())
+
+
+def ranking(edition, need_category=None, limits=None, curated=None):
+    """{honoree kind: (candidates, [(position, Figures)])}: every honoree ranked in SQL by the
+    published rule (`scoring`), returning only the best `limits[kind]` of each kind and the
+    `curated[kind]` ids wherever they stand — a few hundred rows, whatever the number of deliveries.
+
+    Honorees are sorted into kinds after aggregating (130k organisations and people, not a million
+    deliveries): verified enterprises, verified NGOs, and people who agreed to be named. Python
+    checks each returned score against `scoring.score`, the rule's reference.
+    """
+    limits = limits or {}
+    curated = curated or {}
+    per_owner = _per_owner(edition, need_category)
+    o = per_owner.c
+    kind = case((and_(o.org_id.is_not(None), Organization.status == VerificationStatus.VERIFIED.value),
+                 type_coerce(Organization.kind, String)),
+                (and_(o.person_id.is_not(None), User.public_name_consent.is_(True), User.active.is_(True)),
+                 literal(HonoreeKind.INDIVIDUAL.value)), else_=None)
+    w = edition.weights
+    score = (literal(w["weight_funds"] * 100) * o.funds / scoring.FEN_PER_WAN
+             + literal(w["weight_jobs"]) * (100 * o.retained + 50 * (o.jobs - o.retained))
+             + literal(w["weight_villages"] * 100) * o.villages + literal(w["weight_beneficiaries"] * 100) * o.poor)
+    owner = func.coalesce(o.org_id, o.person_id)
+    scored = (select(o.org_id, o.person_id, o.funds, o.jobs, o.retained, o.villages, o.poor, o.n, o.first,
+                     kind.label("kind"), owner.label("owner_id"), score.label("score"))
+              .select_from(per_owner).outerjoin(Organization, Organization.id == o.org_id)
+              .outerjoin(User, User.id == o.person_id).subquery())
+    c = scored.c
+    ranked = (select(c.owner_id, c.kind, c.funds, c.jobs, c.retained, c.villages, c.poor, c.n, c.first, c.score,
+                     func.row_number().over(partition_by=c.kind, order_by=[
+                         c.score.desc(), c.funds.desc(), c.jobs.desc(), c.villages.desc(), c.first.asc(),
+                         c.owner_id.asc()]).label("position"),
+                     func.count().over(partition_by=c.kind).label("candidates"))
+              .where(c.kind.is_not(None)).subquery())
+    r = ranked.c
+    wanted = [and_(r.kind == k.value, r.position <= limits.get(k, 0)) for k in HonoreeKind]
+    wanted += [and_(r.kind == k.value, r.owner_id.in_(sorted(ids))) for k, ids in curated.items() if ids]
+    found = {k: (0, []) for k in HonoreeKind}
+    counts = {}
+    for owner_id, kind_, funds_, jobs_, retained_, villages, poor, n, first, score_, position, total in \
+            db.session.execute(select(ranked).where(or_(*wanted)).order_by(r.kind, r.position)):
+        kind_ = HonoreeKind(kind_)
+        counts[kind_] = total
+        figures = scoring.Figures(owner_id=owner_id, funds_fen=int(funds_), jobs_filled=int(jobs_),
+                                  jobs_retained=int(retained_), villages_helped=int(villages), beneficiaries=int(poor),
+                                  deliveries_count=int(n), first_verified_at=as_utc(_instant(first)))
+        figures.score = scoring.score(figures, w)
+        if figures.score != int(score_):
+            raise RuntimeError(f"SQL and scoring.score disagree for {kind_} {owner_id}: {score_} != {figures.score}")
+        found[kind_][1].append((int(position), figures))
+    return {k: (counts.get(k, 0), rows) for k, (_zero, rows) in found.items()}
+
+
+def _instant(value):
+    """min(decided_at) comes back as text on SQLite (an aggregate loses the column's type)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value
+
+
+def aggregate_kinds(edition, need_category=None):
+    """{honoree kind: [Figures]}: every honoree's figures, unranked (tests and small tools; the job ranks
+    in SQL with `ranking`)."""
+    per_owner = _per_owner(edition, need_category)
+    o = per_owner.c
+    found = {kind: [] for kind in HonoreeKind}
+    rows = db.session.execute(select(o.org_id, o.person_id, o.funds, o.jobs, o.retained, o.villages, o.poor, o.n,
+                                     o.first, Organization.kind, Organization.status, User.public_name_consent,
+                                     User.active)
+                              .select_from(per_owner).outerjoin(Organization, Organization.id == o.org_id)
+                              .outerjoin(User, User.id == o.person_id))
+    for org_id, person_id, funds_, jobs_, retained_, villages, poor, n, first, org_kind, org_status, consent, active \
+            in rows:
+        if org_id is not None:
+            if org_status != VerificationStatus.VERIFIED.value:
+                continue  # unverified or suspended: nothing it did counts
+            kind = HonoreeKind(getattr(org_kind, "value", org_kind))
+        elif consent and active:
+            kind = HonoreeKind.INDIVIDUAL
+        else:
+            continue  # a person who did not agree to be named
+        found[kind].append(scoring.Figures(
+            owner_id=org_id if org_id is not None else person_id, funds_fen=int(funds_ or 0),
+            jobs_filled=int(jobs_ or 0), jobs_retained=int(retained_ or 0), villages_helped=int(villages or 0),
+            beneficiaries=int(poor or 0), deliveries_count=int(n or 0), first_verified_at=as_utc(_instant(first))))
+    return found
 
 
 def aggregate(edition, category):
     """Every candidate's Figures for `category` (unscored, in no order)."""
-    owner = _owner(HonoreeKind(category.honoree_kind)).label("owner_id")
-    funds = case((Need.unit == Unit.CNY_FEN.value, Delivery.quantity), else_=0)
-    jobs = case((Need.unit == Unit.JOBS.value, Delivery.quantity), else_=0)
-    retained = case((Need.unit == Unit.JOBS.value, func.coalesce(Delivery.retained_3m, 0)), else_=0)
-    per_need = _base(select(owner, Pledge.village_id.label("village_id"),
-                            func.sum(funds).label("funds"), func.sum(jobs).label("jobs"),
-                            func.sum(retained).label("retained"), func.max(Need.poor_people).label("poor"),
-                            func.count().label("n"), func.min(Delivery.decided_at).label("first")),
-                     edition, category).group_by(owner, Delivery.need_id, Pledge.village_id).subquery()
-    rows = db.session.execute(
-        select(per_need.c.owner_id, func.sum(per_need.c.funds), func.sum(per_need.c.jobs),
-               func.sum(per_need.c.retained), func.count(distinct(per_need.c.village_id)),
-               func.sum(per_need.c.poor), func.sum(per_need.c.n), func.min(per_need.c.first))
-        .group_by(per_need.c.owner_id))
-    return [scoring.Figures(owner_id=owner_id, funds_fen=int(funds or 0), jobs_filled=int(jobs or 0),
-                            jobs_retained=int(retained or 0), villages_helped=int(villages or 0),
-                            beneficiaries=int(poor or 0), deliveries_count=int(n or 0),
-                            first_verified_at=as_utc(first))
-            for owner_id, funds, jobs, retained, villages, poor, n, first in rows]
+    return aggregate_kinds(edition, category.need_category)[HonoreeKind(category.honoree_kind)]
 
 
 def deliveries_behind(edition, category, owner_ids):
-    """{owner id: [(delivery id, unit, quantity, retained_3m)]} for the given honorees."""
-    owner = _owner(HonoreeKind(category.honoree_kind))
+    """{owner id: [(delivery id, unit, quantity, retained_3m)]} for the given honorees.
+
+    Read from their pledges (an index on each pledger and organisation), not by scanning the period.
+    """
+    individual = HonoreeKind(category.honoree_kind) == HonoreeKind.INDIVIDUAL
+    owner = Pledge.pledger_id if individual else Pledge.organization_id
     found = {owner_id: [] for owner_id in owner_ids}
     ids = sorted(owner_ids)
     for start in range(0, len(ids), IN_CHUNKS):
         chunk = ids[start:start + IN_CHUNKS]
-        query = _base(select(owner, Delivery.id, Need.unit, Delivery.quantity, Delivery.retained_3m),
-                      edition, category).where(owner.in_(chunk)).order_by(Delivery.id)
+        query = (select(owner, Delivery.id, Need.unit, Delivery.quantity, Delivery.retained_3m)
+                 .select_from(Pledge).join(Delivery, Delivery.pledge_id == Pledge.id)
+                 .join(Need, Need.id == Delivery.need_id)
+                 .where(owner.in_(chunk), *_conditions(edition, category.need_category),
+                        # coalesce(): "organization_id IS NULL" would lead SQLite to the organisation index
+                        func.coalesce(Pledge.organization_id, 0) == 0 if individual else true())
+                 .order_by(Delivery.id))
         for owner_id, delivery_id, unit, quantity, retained in db.session.execute(query):
             found[owner_id].append((delivery_id, unit, int(quantity), retained))
     return found
@@ -133,18 +227,33 @@ def _curated(category):
         if c.excluded or c.citation}
 
 
-def compute_category(edition, category):
-    """Rank `category` and return what to write: [(Figures, position or None, deliveries)]."""
-    ranked = scoring.rank(aggregate(edition, category), edition.weights)
-    positions = {f.owner_id: index for index, f in enumerate(ranked, start=1)}
-    chosen = {f.owner_id: f for f in ranked[:kept(category.quota)]}
-    for owner_id in _curated(category):
-        if owner_id not in chosen:
-            index = positions.get(owner_id)
-            chosen[owner_id] = ranked[index - 1] if index else scoring.Figures(owner_id=owner_id)
+def compute_category(edition, category, ranked=None):
+    """What to write for `category`: ([(Figures, position or None, deliveries)], number of candidates).
+
+    `ranked` is `ranking()`'s entry for the category's kind when several categories shared one pass.
+    """
+    kind = HonoreeKind(category.honoree_kind)
+    curated = set(_curated(category))
+    limit = kept(category.quota)
+    if ranked is None:
+        ranked = ranking(edition, category.need_category, {kind: limit}, {kind: curated})[kind]
+    total, rows = ranked
+    chosen = {figures.owner_id: (figures, position) for position, figures in rows
+              if position <= limit or figures.owner_id in curated}
+    for owner_id in curated - chosen.keys():  # curated, and no longer qualifying: kept for the record
+        chosen[owner_id] = (scoring.Figures(owner_id=owner_id), None)
     behind = deliveries_behind(edition, category, list(chosen))
-    return [(figures, positions.get(owner_id), behind.get(owner_id, [])) for owner_id, figures in chosen.items()], \
-        len(ranked)
+    return [(figures, position, behind.get(owner_id, [])) for owner_id, (figures, position) in chosen.items()], total
+
+
+def _shared_ranking(edition, need_category, group):
+    """One `ranking()` pass for every category of `group` (they count the same help)."""
+    limits, curated = {}, {}
+    for category in group:
+        kind = HonoreeKind(category.honoree_kind)
+        limits[kind] = max(limits.get(kind, 0), kept(category.quota))
+        curated.setdefault(kind, set()).update(_curated(category))
+    return ranking(edition, need_category, limits, curated)
 
 
 def write_category(edition, category, results, now):
@@ -203,12 +312,15 @@ def run(computation_id):
     db.session.commit()
     try:
         results, candidates, counted = {}, 0, 0
-        for category in categories:
-            results[category.id], found = compute_category(edition, category)
-            candidates += found
-            counted += sum(f.deliveries_count for f, position, _d in results[category.id] if position is not None)
-            computation.steps_done += 1
-            db.session.commit()  # progress only: nothing of the roll is written yet
+        for need_category, group in _by_help(categories):
+            ranked = _shared_ranking(edition, need_category, group)  # one pass for every category counting this help
+            for category in group:
+                results[category.id], found = compute_category(edition, category,
+                                                               ranked[HonoreeKind(category.honoree_kind)])
+                candidates += found
+                counted += sum(f.deliveries_count for f, position, _d in results[category.id] if position is not None)
+                computation.steps_done += 1
+                db.session.commit()  # progress only: nothing of the roll is written yet
         now = utcnow()
         for category in categories:
             write_category(edition, category, results[category.id], now)
@@ -228,7 +340,20 @@ def run(computation_id):
     return candidates
 
 
+def _by_help(categories):
+    """Categories grouped by the help they count (None: all), in their order."""
+    groups = {}
+    for category in categories:
+        groups.setdefault(category.need_category, []).append(category)
+    return list(groups.items())
+
+
 def compute_all(edition):
-    """The figures of every category, in memory only (the benchmark's measure; nothing is written)."""
-    return {category.id: compute_category(edition, category) for category in edition.categories}
+    """Every category's ranking and kept candidates, in memory only (the benchmark's measure; nothing is written)."""
+    results = {}
+    for need_category, group in _by_help(edition.categories):
+        ranked = _shared_ranking(edition, need_category, group)
+        for category in group:
+            results[category.id] = compute_category(edition, category, ranked[HonoreeKind(category.honoree_kind)])
+    return results
 
