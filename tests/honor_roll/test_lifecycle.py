@@ -201,3 +201,26 @@ def test_a_correction_is_a_new_revision_with_a_public_note(world):
     first = db.session.get(HonorRollRevision, first.id)
     assert [e.name for e in first.entries if e.category_name == "先进民营企业"] == ["甲企业", "乙企业"]
     assert roll.current_revision(world.edition).number == 2
+
+
+def test_a_delivery_reopened_by_a_spot_check_stops_publication_until_recomputed(world):
+    from villageaid.pledges import lifecycle as pledges
+
+    a, b = world.helper(name="甲企业"), world.helper(name="乙企业")
+    doubtful = world.help(a, 3_000_000)
+    world.help(b, 1_000_000)
+    start = china(YEAR, 10, 1, 9)
+    world.to_notice(start)
+    pledges.reopen(world.curator, doubtful, "抽查走访：村里只收到一半")
+    after = start + timedelta(days=8)
+    problems = roll.publish_problems(world.edition, after)
+    assert any("不再是“已核实”" in p for p in problems)
+    with pytest.raises(Conflict):
+        roll.publish(world.admin, world.edition, now=after)
+    roll.withdraw_notice(world.national, world.edition, "抽查发现交付有出入，重新计算")
+    world.compute()
+    assert [c.name for _r, c in roll.honored(world.category("enterprise"))] == ["乙企业"]
+    world.cite_all()
+    roll.start_notice(world.national, world.edition, now=after)
+    revision = roll.publish(world.admin, world.edition, now=after + timedelta(days=8))
+    assert [e.name for e in revision.entries] == ["乙企业"]

@@ -29,7 +29,7 @@ from ..extensions import db
 from ..needs.models import Category, Need
 from ..notifications.services import notify
 from ..organizations.models import Organization
-from ..pledges.models import Delivery, Pledge
+from ..pledges.models import Delivery, DeliveryStatus, Pledge
 from ..timeutil import SHANGHAI, as_utc, utcnow
 from ..villages.models import Village
 from .models import (DEFAULT_CATEGORIES, DEFAULT_WEIGHTS, EDITION_STATUS_LABELS, NOTICE_DAYS, ComputationStatus,
@@ -309,6 +309,18 @@ def standings(edition):
     return [(category, honored(category)) for category in edition.categories]
 
 
+def unverified_behind(edition):
+    """How many deliveries behind the honorees' figures are no longer verified (a spot check reopened
+    one, say) since the candidates were computed: the roll must be computed again before it is published."""
+    ids = [candidate.id for _category, rows in standings(edition) for _rank, candidate in rows]
+    if not ids:
+        return 0
+    return db.session.scalar(
+        select(func.count()).select_from(HonorRollCandidateDelivery)
+        .join(Delivery, Delivery.id == HonorRollCandidateDelivery.delivery_id)
+        .where(HonorRollCandidateDelivery.candidate_id.in_(ids), Delivery.status != DeliveryStatus.VERIFIED.value))
+
+
 def missing_citations(edition):
     return [candidate for _category, rows in standings(edition) for _rank, candidate in rows if not candidate.citation]
 
@@ -338,6 +350,9 @@ def notice_problems(edition):
     missing = missing_citations(edition)
     if missing:
         problems.append(_("%(n)s 个入选对象还没有事迹。", n=len(missing)))
+    stale = unverified_behind(edition)
+    if stale:
+        problems.append(_("%(n)s 笔计入名单的交付已不再是“已核实”（例如被抽查重新打开），请重新计算候选名单。", n=stale))
     return problems
 
 
@@ -458,6 +473,10 @@ def publish_problems(edition, now=None):
     missing = missing_citations(edition)
     if missing:
         problems.append(_("%(n)s 个入选对象还没有事迹。", n=len(missing)))
+    stale = unverified_behind(edition)
+    if stale:
+        problems.append(_("%(n)s 笔计入名单的交付已不再是“已核实”（例如被抽查重新打开），请撤回公示、重新计算后再公示。",
+                          n=stale))
     return problems
 
 
@@ -485,6 +504,9 @@ def publish_correction(actor, edition, note, now=None):
     missing = missing_citations(edition)
     if missing:
         raise Conflict(_l("%(n)s 个入选对象还没有事迹。", n=len(missing)))
+    stale = unverified_behind(edition)
+    if stale:
+        raise Conflict(_l("%(n)s 笔计入名单的交付已不再是“已核实”（例如被抽查重新打开），请重新计算候选名单。", n=stale))
     revision = _freeze(edition, actor, note, as_utc(now or utcnow()))
     record(actor, edition, "correct_honor_roll", reason=note, data={"revision": revision.number})
     queue.commit()
