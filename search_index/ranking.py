@@ -67,14 +67,15 @@ _cached = 0
 _lock = Lock()
 
 
-def _postings(subsearcher: Any, fieldname: str, btext: bytes) -> tuple[dict[int, float], frozenset[int]]:
+def _postings(subsearcher: Any, fieldname: str, btext: bytes) -> tuple[dict[int, float], frozenset[int], tuple | None]:
     """({segment docnum: weight} for a term, the segment's deleted documents to leave out).
 
     A segment's posting lists never change (new documents go to new segments, deletions are a set
     of their own), so a decoded list is kept by segment id, field and term, in a bounded LRU."""
+    global _cached
     reader = subsearcher.reader()
     if (fieldname, btext) not in reader:
-        return {}, frozenset()
+        return {}, frozenset(), None
     segment = getattr(getattr(reader, "_segment", None), "segment_id", None)
     key = (segment(), fieldname, btext) if segment is not None else None
     deleted = reader.deleted_docs_set if hasattr(reader, "deleted_docs_set") else frozenset()
@@ -83,28 +84,58 @@ def _postings(subsearcher: Any, fieldname: str, btext: bytes) -> tuple[dict[int,
             found = _cache.get(key)
             if found is not None:
                 _cache.move_to_end(key)
-                return found, deleted
+                return found, deleted, key
     m = reader.postings(fieldname, btext)
     if isinstance(m, FilterMatcher) and m._exclude:
         m = m.child  # the deleted documents: `deleted`
     elif isinstance(m, FilterMatcher):
-        return _generic(m), frozenset()
+        return _generic(m), frozenset(), None
     out = _blocks(m) if type(m) is W3LeafMatcher else _generic(m)
     if key is not None and len(out) <= CACHE_LARGEST:
-        global _cached
         with _lock:
             if key not in _cache:
                 _cache[key] = out
                 _cached += len(out)
-                while _cached > CACHE_POSTINGS and _cache:
-                    _cached -= len(_cache.popitem(last=False)[1])
-    return out, deleted
+                _evict()
+    return out, deleted, key
+
+
+def _evict() -> None:
+    """Drop the least recently used lists (of either kind) while over CACHE_POSTINGS (under _lock)."""
+    global _cached
+    while _cached > CACHE_POSTINGS and (_cache or _sorted):
+        victim = _sorted if _sorted and (not _cache or len(_sorted) >= len(_cache)) else _cache
+        _cached -= len(victim.popitem(last=False)[1])
+
+
+_sorted: OrderedDict[tuple, list[tuple[float, int]]] = OrderedDict()
+
+
+def _by_weight(key: tuple | None, postings: dict[int, float]) -> list[tuple[float, int]]:
+    """A term's [(-weight, docnum)], heaviest first and ties in document order: what the threshold
+    algorithm walks. Kept like the postings (same key, same budget)."""
+    global _cached
+    if key is not None:
+        with _lock:
+            found = _sorted.get(key)
+            if found is not None:
+                _sorted.move_to_end(key)
+                return found
+    entries = sorted([(-weight, docnum) for docnum, weight in postings.items()])
+    if key is not None and len(entries) <= CACHE_LARGEST:
+        with _lock:
+            if key not in _sorted:
+                _sorted[key] = entries
+                _cached += len(entries)
+                _evict()
+    return entries
 
 
 def clear_cache() -> None:
     global _cached
     with _lock:
         _cache.clear()
+        _sorted.clear()
         _cached = 0
         _stored.clear()
 
@@ -161,10 +192,10 @@ def _generic(m: Any) -> dict[int, float]:
 
 
 class _Leaf:
-    __slots__ = ("postings", "deleted", "scorer", "boost", "bound", "dfl")
+    __slots__ = ("postings", "deleted", "scorer", "boost", "bound", "dfl", "key")
 
-    def __init__(self, postings, deleted, scorer, boost):
-        self.postings, self.deleted, self.scorer, self.boost = postings, deleted, scorer, boost
+    def __init__(self, postings, deleted, scorer, boost, key=None):
+        self.postings, self.deleted, self.scorer, self.boost, self.key = postings, deleted, scorer, boost, key
         self.bound = {}  # weight -> the score at the term's shortest document
         self.dfl = scorer.dfl if scorer is not None and hasattr(scorer, "dfl") else None
 
@@ -177,6 +208,10 @@ class _Leaf:
                 bound = self.boost * self.scorer._score(weight, self.scorer._minlength)
             self.bound[weight] = bound
         return bound
+
+    def by_weight(self):
+        """[(-weight, docnum)] heaviest first (ties in document order), kept with the postings."""
+        return _by_weight(self.key, self.postings)
 
     def exact(self, docnum, weight):
         if self.dfl is None:  # an unscorable field: Whoosh's WeightScorer
@@ -208,13 +243,13 @@ def _tree(q: Any, subsearcher: Any, weighting: Any, boost: float, leaves: list, 
             btext = field.to_bytes(q.text) if field is not None else None
         except ValueError:
             btext = None
-        postings, deleted = _postings(subsearcher, q.fieldname, btext) if btext is not None else ({}, frozenset())
+        postings, deleted, key = _postings(subsearcher, q.fieldname, btext) if btext is not None else ({}, frozenset(), None)
         scorer = None
         if scored and postings:
             scorer = weighting.scorer(subsearcher, q.fieldname, btext, qf=1)
             if hasattr(scorer, "dfl"):
                 scorer._minlength = subsearcher.term_info(q.fieldname, btext).min_length()
-        leaf = _Leaf(postings, deleted, scorer, boost)
+        leaf = _Leaf(postings, deleted, scorer, boost, key)
         leaves.append(leaf)
         return ("term", leaf)
     kind = "and" if type(q) is query.And else "or"
@@ -258,40 +293,99 @@ def _matching(searcher: Any, q: Any) -> set[int]:
     return out
 
 
-def top(searcher: Any, q: Any, limit: int, allowed: set[int] | None = None) -> tuple[int, list[tuple[float, int]]]:
+#: Above this many matches in a segment, the top is found from each term's postings by descending
+#: weight (the threshold algorithm) instead of bounding every match.
+EXHAUSTIVE = 2000
+
+
+def top(searcher: Any, q: Any, limit: int, allowed: frozenset[int] | None = None) -> tuple[int, list[tuple[float, int]]]:
     """(total, [(score, global docnum)] best first) for `q`, ties in document order; `allowed`: a
     filter's global docnums. The same as scoring every match with Whoosh's TopCollector."""
     weighting = searcher.weighting
     total = 0
-    candidates: list[tuple] = []  # (-upper bound, global docnum, segment docnum, [(leaf, weight)])
+    best: list[tuple[float, int]] = []  # a min-heap of (score, -global docnum): the top `limit` so far
     for subsearcher, offset in searcher.leaf_searchers():
         leaves: list[_Leaf] = []
         tree = _tree(q, subsearcher, weighting, 1.0, leaves, scored=True)
         docs = _docs(tree)
         if allowed is not None:
-            docs = {d for d in docs if d + offset in allowed}
+            if offset:
+                end = offset + subsearcher.reader().doc_count_all()
+                docs &= {a - offset for a in allowed if offset <= a < end}
+            else:
+                docs &= allowed
         total += len(docs)
         if not docs or limit <= 0:
             continue
-        for docnum in docs:
-            hits = [(leaf, leaf.postings[docnum]) for leaf in leaves if docnum in leaf.postings]
-            bound = sum(leaf.upper(weight) for leaf, weight in hits)
-            candidates.append((-bound, docnum + offset, docnum, hits))
-    if limit <= 0 or not candidates:
-        return total, []
-    heapq.heapify(candidates)
-    best: list[tuple[float, int]] = []  # a min-heap of (score, -docnum): the current top `limit`
-    while candidates:
-        negbound, globalnum, docnum, hits = heapq.heappop(candidates)
-        if len(best) >= limit and -negbound < best[0][0]:
-            break  # nothing left can reach the limit-th score
-        score = 0.0
-        for leaf, weight in hits:
-            score += leaf.exact(docnum, weight)
-        item = (score, -globalnum)
-        if len(best) < limit:
-            heapq.heappush(best, item)
-        elif item > best[0]:
-            heapq.heapreplace(best, item)
+        if len(docs) <= EXHAUSTIVE:
+            _bounded(leaves, docs, offset, limit, best)
+        else:
+            _threshold(leaves, docs, offset, limit, best)
     best.sort(reverse=True)
     return total, [(score, -neg) for score, neg in best]
+
+
+def _offer(best: list, limit: int, score: float, globalnum: int) -> None:
+    item = (score, -globalnum)
+    if len(best) < limit:
+        heapq.heappush(best, item)
+    elif item > best[0]:
+        heapq.heapreplace(best, item)
+
+
+def _exact(leaves: list[_Leaf], docnum: int) -> float:
+    score = 0.0
+    for leaf in leaves:
+        weight = leaf.postings.get(docnum)
+        if weight is not None:
+            score += leaf.exact(docnum, weight)
+    return score
+
+
+def _bounded(leaves: list[_Leaf], docs: set[int], offset: int, limit: int, best: list) -> None:
+    """Score the matches in the order of their upper bounds until none left can reach the top."""
+    candidates = []
+    for docnum in docs:
+        bound = 0.0
+        for leaf in leaves:
+            weight = leaf.postings.get(docnum)
+            if weight is not None:
+                bound += leaf.upper(weight)
+        candidates.append((-bound, docnum))
+    heapq.heapify(candidates)
+    while candidates:
+        negbound, docnum = heapq.heappop(candidates)
+        if len(best) >= limit and -negbound < best[0][0]:
+            return  # nothing left can reach the limit-th score
+        _offer(best, limit, _exact(leaves, docnum), docnum + offset)
+
+
+def _threshold(leaves: list[_Leaf], docs: set[int], offset: int, limit: int, best: list) -> None:
+    """Fagin's threshold algorithm: walk every term's postings from its heaviest weight down, in
+    turn, scoring each matching document the first time it is seen; stop when the limit-th score
+    beats the sum of the bounds at the terms' current positions (no unseen document can reach it)."""
+    lists = [leaf.by_weight() for leaf in leaves]
+    positions = [0] * len(leaves)
+    seen: set[int] = set()
+    while True:
+        moved = False
+        for i, entries in enumerate(lists):
+            position = positions[i]
+            if position >= len(entries):
+                continue
+            positions[i] = position + 1
+            moved = True
+            docnum = entries[position][1]
+            if docnum in seen or docnum not in docs:
+                continue
+            seen.add(docnum)
+            _offer(best, limit, _exact(leaves, docnum), docnum + offset)
+        if not moved:
+            return
+        if len(best) >= limit:
+            bound = 0.0
+            for leaf, entries, position in zip(leaves, lists, positions):
+                if position < len(entries):
+                    bound += leaf.upper(-entries[position][0])
+            if best[0][0] > bound:
+                return

@@ -342,11 +342,16 @@ def test_top_results_and_totals_are_exact(index):
             assert [round(i["score"], 6) for i in results.items[:5]] == expected, q
 
 
-def test_block_ranking_equals_whoosh_across_segments_deletions_filters_and_pages(index, monkeypatch):
+@pytest.mark.parametrize("exhaustive", [2000, 0])
+def test_block_ranking_equals_whoosh_across_segments_deletions_filters_and_pages(index, monkeypatch, exhaustive):
     """search_index.ranking (posting blocks, sets, pruned exact scoring, decoded lists cached per
     segment) gives the results, order, ties and totals of Whoosh's collector scoring every match,
-    also after updates added segments and deleted documents, with filters and on deeper pages."""
+    also after updates added segments and deleted documents, with filters and on deeper pages;
+    exhaustive=0 takes the threshold algorithm (broad queries) everywhere."""
     import search_index.ranking as ranking
+
+    ranking.clear_cache()
+    monkeypatch.setattr(ranking, "EXHAUSTIVE", exhaustive)
 
     words = "花椒 茶叶 核桃 马铃薯 蜂蜜 苗绣 培训 电商 销售 合作社 冷链 物流".split()
     provinces = ["510000000000", "520000000000", "420000000000"]
@@ -366,9 +371,9 @@ def test_block_ranking_equals_whoosh_across_segments_deletions_filters_and_pages
                            {"filters": {"status": ["published"]}, "kinds": ["need"]}):
                 for page in (1, 3):
                     fast = search(index, q, page=page, per_page=10, **kwargs)
-                    monkeypatch.setattr(ranking, "supported", lambda parsed: False)
-                    slow = search(index, q, page=page, per_page=10, **kwargs)
-                    monkeypatch.undo()
+                    with monkeypatch.context() as patched:
+                        patched.setattr(ranking, "supported", lambda parsed: False)
+                        slow = search(index, q, page=page, per_page=10, **kwargs)
                     assert fast.total == slow.total, (q, kwargs)
                     assert [i["doc_id"] for i in fast.items] == [i["doc_id"] for i in slow.items], (q, kwargs, page)
                     assert [round(i["score"], 9) for i in fast.items] == [round(i["score"], 9) for i in slow.items]
