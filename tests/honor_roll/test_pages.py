@@ -76,6 +76,7 @@ def test_the_published_roll_links_every_figure_to_its_deliveries(client, world):
     revision = _published(world)
     page = client.get("/honor-roll/2026")
     assert page.status_code == 200 and "发布于" in page.text and "公示名单" not in page.text
+    assert '<meta property="og:title" content="2026年全国扶贫日 万企帮万村光荣榜">' in page.text  # shared on the day
     entry = next(e for e in revision.entries if e.name == "甲企业")
     for figure in ("funds", "jobs", "villages", "beneficiaries"):
         assert f'href="/honor-roll/entries/{entry.code}#{figure}"' in page.text

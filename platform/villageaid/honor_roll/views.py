@@ -7,6 +7,7 @@ from flask_login import current_user
 from ..errors import ServiceError
 from ..extensions import limiter
 from ..formutil import options, report_service_error
+from ..web import external_url
 from . import documents, lifecycle, public
 from .forms import ObjectionForm
 from .models import EditionStatus
@@ -32,7 +33,8 @@ def _edition_page(edition, number=None, form=None, status=200, newer_notice=None
                            open_for_objections=notice and lifecycle.in_notice(edition),
                            objections=lifecycle.objections(edition) if notice or edition.status == "published" else [],
                            revisions=[r for r in edition.revisions if r.sealed],
-                           newer_notice=newer_notice), status
+                           newer_notice=newer_notice,
+                           share_url=external_url("honor_roll.edition", year=edition.year)), status
 
 
 @bp.get("/honor-roll")
