@@ -27,7 +27,8 @@ from threading import Lock
 from typing import Any
 
 from whoosh import query
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.util.numeric import byte_to_length
 from whoosh.matching.wrappers import FilterMatcher
 
 #: Trees with more terms than this are left to Whoosh (the parser caps queries at 200 characters).
@@ -138,6 +139,7 @@ def clear_cache() -> None:
         _sorted.clear()
         _cached = 0
         _stored.clear()
+        _lengths_cache.clear()
 
 
 #: Stored fields of this many documents kept per process (a result page reads 20).
@@ -168,6 +170,35 @@ def stored_fields(searcher: Any, docnum: int) -> dict[str, Any]:
                     _stored.popitem(last=False)
             return dict(found)
     return searcher.stored_fields(docnum)
+
+
+_lengths_cache: OrderedDict[tuple, list] = OrderedDict()
+CACHE_LENGTHS = 64  # (segment, field) columns
+
+
+def _length_reader(subsearcher: Any, fieldname: str, fallback: Any) -> Any:
+    """docnum -> the field's length in a segment, as `doc_field_length` gives it (0 bytes: None),
+    from the whole length column decoded once per segment: ~0.1 µs a document instead of ~4."""
+    reader = subsearcher.reader()
+    segment = getattr(getattr(reader, "_segment", None), "segment_id", None)
+    perdoc = getattr(reader, "_perdoc", None)
+    if segment is None or perdoc is None or not hasattr(perdoc, "_cached_reader"):
+        return fallback
+    key = (segment(), fieldname)
+    with _lock:
+        lengths = _lengths_cache.get(key)
+        if lengths is not None:
+            _lengths_cache.move_to_end(key)
+            return lengths.__getitem__
+    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    if column is None:
+        return fallback
+    lengths = [byte_to_length(b) if b else None for b in (column[i] for i in range(reader.doc_count_all()))]
+    with _lock:
+        _lengths_cache[key] = lengths
+        while len(_lengths_cache) > CACHE_LENGTHS:
+            _lengths_cache.popitem(last=False)
+    return lengths.__getitem__
 
 
 def _blocks(m: W3LeafMatcher) -> dict[int, float]:
@@ -250,6 +281,8 @@ def _tree(q: Any, subsearcher: Any, weighting: Any, boost: float, leaves: list, 
             if hasattr(scorer, "dfl"):
                 scorer._minlength = subsearcher.term_info(q.fieldname, btext).min_length()
         leaf = _Leaf(postings, deleted, scorer, boost, key)
+        if leaf.dfl is not None:
+            leaf.dfl = _length_reader(subsearcher, q.fieldname, leaf.dfl)
         leaves.append(leaf)
         return ("term", leaf)
     kind = "and" if type(q) is query.And else "or"
