@@ -31,7 +31,8 @@ def _load(tmp_path, database_url=None):
     # It really was a mix: every kind of read, and pledges both accepted and refused.
     assert set(result["kinds"]) >= {"home", "needs_list", "need_page", "search", "stats", "track", "pledge_form",
                                     "pledge", "pledge_page"}, result["kinds"]
-    assert result["accepted"] > 0 and result["requests"] > SECONDS * 10
+    # Not a throughput test: under `pytest -n 4` on two busy cores it has made as few as 4 requests a second.
+    assert result["accepted"] > 0 and result["requests"] >= 60
     return result
 
 
