@@ -29,6 +29,8 @@ SHOTS = [
     ("needs", "/needs", None),
     ("register-organization", "/helpers/new", "donor@demo.villageaid.cn"),
     ("curate", "/curate", "curator@demo.villageaid.cn"),
+    ("honor-roll", "/honor-roll", None),
+    ("spot-checks", "/spot-checks", None),
 ]
 LANGUAGES = {"zh": "zh_CN", "en": "en"}
 
