@@ -108,7 +108,14 @@ class WorkerProcess:
 
     def horses(self):
         """The work horses running a job now (rq forks one per job; it calls setpgrp, leaving our group)."""
-        return [pid for pid in children(self.pid) if os.getpgid(pid) == pid]
+        horses = []
+        for pid in children(self.pid):
+            try:
+                if os.getpgid(pid) == pid:
+                    horses.append(pid)
+            except ProcessLookupError:  # it has just exited
+                pass
+        return horses
 
     def kill(self):
         """SIGKILL the worker's process group and every work horse (which a group kill misses)."""
