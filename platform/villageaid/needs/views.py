@@ -83,15 +83,21 @@ def index():
     return render_template(
         "needs/index.html", page=page, cards=needs_cards, filters=filters, link_args=link_args,
         q=request.args.get("q", "").strip(), problem=search_problems[problem]() if problem else None,
-        provinces=region_choices(None, blank=_("全部省份")),
-        prefectures=region_choices(province, blank=_("全部地市")) if province else options([("", _("全部地市"))]),
-        counties=region_choices(prefecture, blank=_("全部区县")) if prefecture and not municipal_district else options([("", _("全部区县"))]),
+        provinces=_pairs(region_choices(None, blank=_("全部省份"))),
+        prefectures=_pairs(region_choices(province, blank=_("全部地市"))) if province else [("", _("全部地市"))],
+        counties=(_pairs(region_choices(prefecture, blank=_("全部区县"))) if prefecture and not municipal_district
+                  else [("", _("全部区县"))]),
         selected={"province": province, "prefecture": prefecture, "county": county},
         categories=CATEGORY_CHOICES, units=UNIT_CHOICES,
         statuses=[("open", _("征集中")), ("all", _("全部（已发布过的）"))]
         + [(s, STATUS_LABELS[NeedStatus(s)]) for s in browse.STATUS_CHOICES[2:]],
         sorts=sorts + [(k, label()) for k, label in browse.SORT_LABELS.items()],
     )
+
+
+def _pairs(choices):
+    """(value, label) pairs of select options: what the filter form's macro loops over."""
+    return [(choice.value, choice.label) for choice in choices]
 
 
 @bp.get("/needs/<int:need_id>")
