@@ -281,6 +281,37 @@ def test_the_job_is_idempotent_and_waits_for_its_file(app):
     assert _villages() == before
 
 
+def test_an_import_is_recorded_done_in_the_transaction_that_writes_its_villages(app, monkeypatch):
+    """A worker killed right after the villages are committed leaves the import done, so the retry does
+    not find it unfinished and report every row as already registered."""
+    curator = factories.curator(factories.SICHUAN)
+    monkeypatch.setattr(importer.queue, "defer", lambda *args, **kwargs: None)  # the job runs by hand below
+
+    class Upload:
+        filename = "v.xlsx"
+        stream = io.BytesIO(xlsx_bytes(GOOD))
+
+    run = importer.start(curator, Upload())
+    empty = _villages()
+    commit = importer.queue.commit
+
+    def killed_after_the_villages():
+        commit()
+        if _villages() != empty:
+            raise SystemExit("worker killed")
+
+    monkeypatch.setattr(importer.queue, "commit", killed_after_the_villages)
+    with pytest.raises(SystemExit):
+        importer.run(run.id)
+    db.session.rollback()
+    db.session.expire_all()
+    found = db.session.get(VillageImport, run.id)
+    assert found.status == ImportStatus.IMPORTED and found.imported == len(GOOD)
+    before = _villages()
+    monkeypatch.setattr(importer.queue, "commit", commit)
+    assert importer.run(run.id) is None and _villages() == before
+
+
 def test_only_curators_upload_and_only_the_uploader_follows_an_import(app, client):
     curator = factories.curator(factories.SICHUAN)
     other = factories.curator(factories.SICHUAN)

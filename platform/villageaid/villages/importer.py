@@ -366,8 +366,12 @@ def _write(candidates, actor):
     return villages
 
 
-def import_rows(rows, actor=None, progress=None):
-    """Check `rows` and import them all, or raise ImportRejected listing every bad row. Commits."""
+def import_rows(rows, actor=None, progress=None, before_commit=None):
+    """Check `rows` and import them all, or raise ImportRejected listing every bad row. Commits.
+
+    `before_commit(villages)` joins the transaction that writes them (the job records its outcome
+    there: a worker killed just after the commit must not find the import unfinished and run it again).
+    """
     candidates, errors = check(rows, actor, progress)
     if errors:
         raise ImportRejected(errors)
@@ -375,6 +379,8 @@ def import_rows(rows, actor=None, progress=None):
         raise ImportRejected([RowError(1, None, _("文件中没有数据行。"))])
     try:
         villages = _write(candidates, actor)
+        if before_commit is not None:
+            before_commit(villages)
         queue.commit()
     except IntegrityError:
         # A village registered meanwhile: find and report the rows it concerns, or fail as we are.
@@ -456,7 +462,7 @@ def run(import_id):
             rows = read_rows(path.read_bytes(), job.filename)
             job.total_rows = len(rows)
             db.session.commit()
-            villages = import_rows(rows, actor, progress)
+            villages = import_rows(rows, actor, progress, before_commit=lambda written: _imported(job, written))
         except ImportRejected as exc:
             db.session.rollback()
             job.status, job.errors, job.message = ImportStatus.REJECTED.value, [e.as_dict() for e in exc.errors], str(exc)
@@ -466,12 +472,17 @@ def run(import_id):
             job.status = ImportStatus.FAILED.value
             job.message = _("导入失败：%(error)s。未导入任何村，请稍后重试或联系管理员。", error=type(exc).__name__)
         else:
-            job.status, job.imported, job.errors = ImportStatus.IMPORTED.value, len(villages), []
-            job.message = _("已导入 %(n)s 个村。", n=len(villages))
-    job.finished_at = utcnow()
+            _imported(job, villages)
+    job.finished_at = job.finished_at or utcnow()
     queue.commit()
     path.unlink(missing_ok=True)
     return job.status
+
+
+def _imported(job, villages):
+    job.status, job.imported, job.errors = ImportStatus.IMPORTED.value, len(villages), []
+    job.message = _("已导入 %(n)s 个村。", n=len(villages))
+    job.finished_at = utcnow()
 
 
 def give_up(import_id, reason):
