@@ -209,3 +209,20 @@ def test_a_text_query_is_answered_by_the_search_index(app, client):
     assert response.status_code == 200 and 'value="路灯"' in response.get_data(as_text=True)
     response = client.get("/api/v1/needs?q=路灯")
     assert response.status_code == 302 and response.headers["Location"].startswith("/api/v1/search?type=need")
+
+
+def test_provinces_prefectures_and_counties_by_code_are_reused_detached(app):
+    """browse._by_code keeps national divisions per process (a detached copy: no session holds it),
+    never townships or villages, whose table grows as villages register."""
+    from villageaid.regions.models import Level, Region
+
+    with app.test_request_context("/needs"):
+        first = browse.parse({"province": "510000000000", "county": "513431"})
+        again = browse.parse({"province": "51"})
+        assert first.province is again.province and first.province.name == "四川省"
+        assert first.province not in db.session and first.county.code == "513431000000"
+        assert first.prefecture is not None and first.prefecture.level == Level.PREFECTURE
+        township = Region(code="513431100000", name="测试镇", level=Level.TOWNSHIP, parent_code="513431000000")
+        db.session.add(township)
+        db.session.flush()
+        assert browse._by_code("513431100000") is township  # the session's own row, not a copy

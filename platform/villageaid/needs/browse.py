@@ -80,11 +80,35 @@ CATEGORY_NAMES = {"产业": "industry", "就业": "employment", "公益": "chari
                   "志愿": "volunteering"}
 
 
+NATIONAL_CACHE_SECONDS = 300
+
+
+def _by_code(code):
+    """regions.get for a province, prefecture or county: a detached copy (Region has no relationships)
+    reused per process for NATIONAL_CACHE_SECONDS, as the filter options are (regions/views.py): these
+    come from the national division table, which changes only when it is loaded again. Townships,
+    villages and unknown codes are read every time."""
+    code = regions.pad(code)
+    cache = current_app.extensions.setdefault("villageaid.national_regions", {})
+    now = time.monotonic()
+    hit = cache.get(code)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    region = regions.get(code)
+    if region is None or region.level > Level.COUNTY:
+        return region
+    copy = Region(code=region.code, name=region.name, level=region.level, parent_code=region.parent_code)
+    if len(cache) >= COUNT_CACHE_SIZE:
+        cache.clear()
+    cache[code] = (now + NATIONAL_CACHE_SECONDS, copy)
+    return copy
+
+
 def _lookup(value, within):
     """A province, prefecture or county by code or exact name (searched inside `within` if given)."""
     value = str(value).strip()
     if value.isdigit():
-        return regions.get(value)
+        return _by_code(value)
     query = select(Region).where(Region.name == value, Region.level.in_([Level.PROVINCE, Level.PREFECTURE, Level.COUNTY]))
     if within is not None:
         query = query.where(Region.code.startswith(within.prefix))
@@ -112,9 +136,9 @@ def _regions(args, errors):
         slots[region.level] = within = region
     deepest = slots.get(Level.COUNTY) or slots.get(Level.PREFECTURE)
     if deepest is not None:
-        slots.setdefault(Level.PROVINCE, regions.get(deepest.code[:2]))
+        slots.setdefault(Level.PROVINCE, _by_code(deepest.code[:2]))
         if Level.COUNTY in slots and Level.PREFECTURE not in slots:
-            parent = regions.get(slots[Level.COUNTY].parent_code)
+            parent = _by_code(slots[Level.COUNTY].parent_code) if slots[Level.COUNTY].parent_code else None
             if parent is not None and parent.level == Level.PREFECTURE:
                 slots[Level.PREFECTURE] = parent
     return slots
