@@ -371,7 +371,9 @@ def pledge_panel(need):
 def need_timeline(need, events):
     """The need's own events and its pledges' and deliveries' public ones, oldest first (the latest 80)."""
     statements, params = _statements(), {"need_id": need.id}
-    others = db.session.scalars(statements["events"], params).all()
+    panel = g.get("pledge_panels", {}).get(need.id)
+    # No pledge (they are never deleted) means no pledge or delivery events: nothing to look up.
+    others = db.session.scalars(statements["events"], params).all() if panel is None or panel["total"] else []
     entries = [{"event": e, "code": None} for e in events]
     if not others:  # no pledge or delivery events: no tracking codes to look up
         return sorted(entries, key=lambda x: (x["event"].at, x["event"].id))
