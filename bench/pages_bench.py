@@ -1,7 +1,7 @@
 """CPU time, queries and function calls per request of each page, in-process: `python bench/pages_bench.py`.
 
-    DATA_DIR=/tmp/villageaid-bench-small .venv/bin/python bench/pages_bench.py [--rounds 30] [--profile PAGE]
-                                                                              [--database-url URL] [--lang en]
+    DATA_DIR=/tmp/villageaid-bench-small .venv/bin/python bench/pages_bench.py [--rounds 30] [--only a,b]
+        [--profile PAGE] [--sample PAGE] [--save DIR] [--database-url URL] [--lang en]
 
 The pages bench/run.py measures under gunicorn, requested through Flask's test client on the data
 set bench/generate.py left in DATA_DIR (or --database-url), with every cache bench/run.py turns off
@@ -9,7 +9,10 @@ turned off here too. For each page: the median and minimum CPU time per request 
 (process time, not wall time, so another process sharing the cores does not count), the SQL
 statements per request, and Python function calls per request (cProfile, one request: the count
 is exact and repeatable, a proxy for instructions). `--profile PAGE` prints that page's cProfile
-top 40 by cumulative and own time. Compare runs on the same data.
+top 40 by cumulative and own time; `--sample PAGE` samples --rounds requests with pyinstrument
+(`pip install pyinstrument`: a profiling aid, not a dependency); `--save DIR` writes each page's
+body, to check that a change renders the same HTML. Compare runs on the same data, and two versions
+in the same minute (a copy of a commit runs its own code: this script puts its checkout first).
 """
 import argparse
 import cProfile
