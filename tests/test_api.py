@@ -165,3 +165,11 @@ def test_the_openapi_document_is_valid_and_lists_the_auth_endpoints(client):
     assert doc["paths"]["/api/v1/me"]["get"]["security"] == [{"bearerAuth": []}]
     me_schema = doc["components"]["schemas"]["MeResponse"]["properties"]
     assert {"roles", "organization_id", "village_ids"} <= set(me_schema)
+
+
+# What the schemathesis run (tests/test_api_fuzz.py) found, pinned down -------------------------
+
+def test_a_body_that_is_not_json_is_a_400_naming_it(client):
+    for body in (b"\x80", b"{", b"email=x"):
+        error = assert_error(client.post(TOKEN_URL, data=body, content_type="application/json"), 400, "bad_request")
+        assert error["fields"] == {"json": ["Invalid JSON body."]}

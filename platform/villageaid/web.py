@@ -75,7 +75,10 @@ def register_errorhandlers(app):
         messages = (getattr(exc, "data", None) or {}).get("messages")
         if messages:  # webargs validation of an API body: report it field by field as a 400
             status, message = 400, _("请求内容有误，请检查标出的字段。")
-            fields = {name: errs for location in messages.values() for name, errs in location.items()}
+            fields = {}
+            for location, errors in messages.items():
+                # {"json": {"field": [...]}}, or the location as a whole: {"json": ["Invalid JSON body."]}
+                fields.update(errors if isinstance(errors, dict) else {location: errors})
         return error_response(status, message, fields)
 
     @app.errorhandler(ServiceError)
