@@ -173,3 +173,12 @@ def test_a_body_that_is_not_json_is_a_400_naming_it(client):
     for body in (b"\x80", b"{", b"email=x"):
         error = assert_error(client.post(TOKEN_URL, data=body, content_type="application/json"), 400, "bad_request")
         assert error["fields"] == {"json": ["Invalid JSON body."]}
+
+
+@pytest.mark.parametrize("body", [[1, 2], "email", 7, None])
+def test_a_token_request_that_is_not_an_object_leaves_the_throttle_on_its_storage(client, caplog, body):
+    # The per-account key is read from the body; an error there made Flask-Limiter take its storage for
+    # down and count in a per-process fallback from then on.
+    with caplog.at_level("WARNING"):
+        assert_error(client.post(TOKEN_URL, json=body), 400, "bad_request")
+    assert "falling back" not in caplog.text and "Failed to rate limit" not in caplog.text

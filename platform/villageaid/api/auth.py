@@ -33,10 +33,13 @@ class MeResponse(Schema):
 
 
 def _api_login_key():
+    """The per-account throttle's key. It must not raise on any body: Flask-Limiter takes an error here
+    for its storage being down and falls back to per-process counters."""
     from flask import request
 
-    body = request.get_json(silent=True) or {}
-    return "api-login:" + accounts.normalize_email(str(body.get("email", "")))
+    body = request.get_json(silent=True)
+    email = body.get("email", "") if isinstance(body, dict) else ""
+    return "api-login:" + accounts.normalize_email(str(email))
 
 
 def _limit(name):
