@@ -130,6 +130,9 @@ def test_the_api_lists_and_returns_rolls_with_their_deliveries(client, world):
     assert client.get("/api/v1/honor-rolls?status=notice").get_json()["items"] == []
     data = client.get("/api/v1/honor-rolls/2026").get_json()
     assert data["status"] == "published" and data["revision"] == 1 and len(data["digest"]) == 64
+    # Instants in UTC with their offset (RFC 3339), as the document's date-time says.
+    assert all(data[k].endswith("+00:00") for k in ("publish_at", "published_at", "notice_ends_at"))
+    assert all(d["verified_at"].endswith("+00:00") for e in data["entries"] for d in e["deliveries"])
     leader = next(e for e in data["entries"] if e["name"] == "甲企业")
     assert leader["organization"]["name"] == "甲企业" and leader["rank"] == 1
     assert leader["funds_fen"] == sum(d["quantity"] for d in leader["deliveries"] if d["unit"] == "cny_fen")

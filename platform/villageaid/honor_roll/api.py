@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import NotFound
 
+from ..timeutil import as_utc
 from ..web import external_url
 from . import public
 from .models import HonoreeKind
@@ -91,8 +92,9 @@ class RollOut(EditionOut):
 def _edition(edition, revision=None):
     revision = revision if revision is not None else public.revision_of(edition)
     return {"year": edition.year, "title": edition.title, "status": edition.status,
-            "period_start": edition.period_start, "period_end": edition.period_end, "publish_at": edition.publish_at,
-            "published_at": edition.published_at, "notice_ends_at": edition.notice_ends_at,
+            "period_start": edition.period_start, "period_end": edition.period_end,
+            "publish_at": as_utc(edition.publish_at), "published_at": as_utc(edition.published_at),
+            "notice_ends_at": as_utc(edition.notice_ends_at),
             "revision": revision.number if revision else None,
             "url": external_url("honor_roll.edition", year=edition.year)}
 
@@ -102,7 +104,7 @@ def _delivery(d):
                                                                                              code=d.tracking_code),
             "need_id": d.need_id, "need_title": d.need_title, "village": d.village_name, "unit": d.unit,
             "quantity": d.quantity, "retained_3m": d.retained_3m, "poor_people": d.poor_people,
-            "delivered_on": d.delivered_on, "verified_at": d.verified_at}
+            "delivered_on": d.delivered_on, "verified_at": as_utc(d.verified_at)}
 
 
 def _entry(edition, section, row, organizations):
