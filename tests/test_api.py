@@ -182,3 +182,24 @@ def test_a_token_request_that_is_not_an_object_leaves_the_throttle_on_its_storag
     with caplog.at_level("WARNING"):
         assert_error(client.post(TOKEN_URL, json=body), 400, "bad_request")
     assert "falling back" not in caplog.text and "Failed to rate limit" not in caplog.text
+
+
+def test_the_document_describes_the_errors_the_api_sends(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert doc["components"]["schemas"]["ApiError"]["required"] == ["error"]
+    assert set(doc["components"]["schemas"]["ApiErrorDetail"]["properties"]) == {"code", "message", "fields"}
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            responses = operation["responses"]
+            # Bad input is a 400 (not webargs' 422); no catch-all: every status is listed where it can happen.
+            assert "422" not in responses and "default" not in responses, (method, path)
+            if operation.get("security"):
+                assert "401" in responses, (method, path)
+            for status, response in responses.items():
+                if int(status) >= 400:
+                    schema = (response.get("content") or {}).get("application/json", {}).get("schema") \
+                        or doc["components"]["responses"][response["$ref"].split("/")[-1]]["content"][
+                            "application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ApiError"}, (method, path, status)

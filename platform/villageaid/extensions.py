@@ -11,6 +11,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from .errors import ApiError
+
 # Stable constraint names, so Alembic can alter them (SQLite batch mode needs names too).
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -32,4 +34,14 @@ csrf = CSRFProtect()
 babel = Babel()
 bootstrap = Bootstrap5()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-rest_api = Api()  # flask-smorest: API blueprints and the OpenAPI document
+
+
+class RestApi(Api):
+    """flask-smorest, documenting the errors the API really sends (web.error_response), each status
+    an operation can answer listed with it rather than under a catch-all `default`."""
+
+    ERROR_SCHEMA = ApiError
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+
+rest_api = RestApi()  # flask-smorest: API blueprints and the OpenAPI document

@@ -2,11 +2,11 @@
 from flask import g
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ..accounts import services as accounts
 from ..extensions import limiter
+from .base import Blueprint
 from .security import Unauthorized, bearer_token, token_required
 
 bp = Blueprint("api_auth", __name__, description="Tokens and the current user")
@@ -58,6 +58,7 @@ class Token(MethodView):
     @bp.arguments(TokenRequest)
     @bp.response(201, TokenResponse)
     @bp.alt_response(401, description="Wrong e-mail or password")
+    @bp.alt_response(429, description="Too many attempts from this address or for this account")
     def post(self, body):
         """Exchange e-mail and password for a bearer token."""
         user = accounts.authenticate(body["email"], body["password"])
@@ -66,7 +67,7 @@ class Token(MethodView):
         return {"token": accounts.issue_api_token(user)}
 
     @bp.response(204)
-    @bp.doc(security=[{"bearerAuth": []}])
+    @bp.token_required
     @token_required
     def delete(self):
         """Revoke the token used for this request."""
@@ -76,7 +77,7 @@ class Token(MethodView):
 @bp.route("/me")
 class Me(MethodView):
     @bp.response(200, MeResponse)
-    @bp.doc(security=[{"bearerAuth": []}])
+    @bp.token_required
     @token_required
     def get(self):
         """The token's user, roles, organisations and villages."""

@@ -3,12 +3,12 @@ from datetime import timezone
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from ..errors import ServiceError
 from ..search.services import PROBLEMS
 from ..search.views import parse_args, run
+from .base import Blueprint
 
 bp = Blueprint("api_search", __name__, description="Full-text search over needs, villages and organisations")
 
@@ -68,6 +68,8 @@ class RebuildingIndex(ServiceError):
 class Search(MethodView):
     @bp.arguments(SearchArgs, location="query")
     @bp.response(200, SearchResponse)
+    @bp.alt_response(400, description="Bad input, an unknown division, or nothing to search for")
+    @bp.alt_response(503, description="The index is being rebuilt: try again shortly")
     def get(self, _args):
         """Search; `snippet` is HTML with matches in <mark>, everything else escaped."""
         params = parse_args(request.args)

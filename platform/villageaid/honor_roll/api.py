@@ -1,10 +1,10 @@
 """GET /api/v1/honor-rolls and /api/v1/honor-rolls/<year>: the public rolls, with every entry's
 figures, the verified deliveries behind them and its certificate's address."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import NotFound
 
+from ..api.base import Blueprint
 from ..timeutil import as_utc
 from ..web import external_url
 from . import public
@@ -133,6 +133,7 @@ def _entry(edition, section, row, organizations):
 class HonorRolls(MethodView):
     @bp.arguments(ListArgs, location="query")
     @bp.response(200, EditionList)
+    @bp.alt_response(400, description="Bad input, with the fields")
     def get(self, args):
         """Every public edition, newest first (drafts are the curators' own)."""
         return {"items": [_edition(e) for e in public.public_editions(args.get("year"), args.get("status"))]}

@@ -2,10 +2,10 @@
 from flask import g
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import NotFound
 
+from ..api.base import Blueprint
 from ..api.security import token_required
 from ..errors import PermissionDenied
 from ..extensions import db
@@ -57,9 +57,10 @@ class PageArgs(Schema):
 class Recommendations(MethodView):
     @bp.arguments(PageArgs, location="query")
     @bp.response(200, RecommendationPage)
+    @bp.alt_response(400, description="Bad input, with the fields")
     @bp.alt_response(403, description="Not a member of the organisation")
     @bp.alt_response(404, description="No such organisation, or it is not verified")
-    @bp.doc(security=[{"bearerAuth": []}])
+    @bp.token_required
     @token_required
     def get(self, args, org_id):
         """Open needs ranked for the organisation, with the reasons for each (its members only)."""

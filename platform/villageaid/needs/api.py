@@ -4,9 +4,9 @@ import contextlib
 from flask import g, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from ..api.base import Blueprint
 from ..api.security import Unauthorized, bearer_token, token_required
 from ..errors import PermissionDenied, ServiceError
 from ..extensions import db
@@ -212,6 +212,9 @@ def _values(body):
 class Needs(MethodView):
     @bp.arguments(NeedFilters, location="query")
     @bp.response(200, NeedPage)
+    @bp.alt_response(302, description="With `q`: to GET /search?type=need with the same filters",
+                     headers={"Location": {"schema": {"type": "string"}}})
+    @bp.alt_response(400, description="Bad input, with the fields (e.g. an unknown division)")
     def get(self, _args):
         """Published needs with the /needs page's filters, sorts and pagination (`q`: see GET /search)."""
         if request.args.get("q", "").strip():
@@ -230,7 +233,7 @@ class Needs(MethodView):
     @bp.response(201, NeedDetail)
     @bp.alt_response(400, description="Bad input, with the fields")
     @bp.alt_response(403, description="Not this village's committee nor a curator of its region")
-    @bp.doc(security=[{"bearerAuth": []}])
+    @bp.token_required
     @token_required
     def post(self, body):
         """Save a draft need for a village (代发布 when a curator posts); `submit: true` also submits it."""
@@ -247,6 +250,7 @@ class Needs(MethodView):
 @bp.route("/needs/<int:need_id>")
 class NeedResource(MethodView):
     @bp.response(200, NeedDetail)
+    @bp.alt_response(401, description="A token was sent but is not valid (the need is public without one)")
     @bp.alt_response(404, description="No such need, or not visible to the caller")
     def get(self, need_id):
         """One need: public once published; its village and curators see it earlier (with a token)."""
@@ -270,7 +274,7 @@ class NeedAction(MethodView):
     @bp.alt_response(403, description="The caller may not take this action on this need")
     @bp.alt_response(404, description="No such need, or not visible to the caller")
     @bp.alt_response(409, description="The need's state does not allow the action")
-    @bp.doc(security=[{"bearerAuth": []}])
+    @bp.token_required
     @token_required
     def post(self, body, need_id, action):
         """submit, approve, reject (with a reason), send_back (with a comment) or withdraw."""

@@ -5,10 +5,10 @@ import re
 from flask import g, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import NotFound
 
+from ..api.base import Blueprint
 from ..api.security import token_required
 from ..errors import PermissionDenied, ServiceError
 from ..extensions import db
@@ -252,7 +252,8 @@ class NeedPledges(MethodView):
     @bp.alt_response(403, description="Not a member of that organisation, or the need's own village")
     @bp.alt_response(404, description="No such need, or not visible to the caller")
     @bp.alt_response(409, description="More than is still open, or the need takes no pledges now")
-    @bp.doc(security=[{"bearerAuth": []}], parameters=[{
+    @bp.token_required
+    @bp.doc(parameters=[{
         "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 64},
         "description": "a retried request with the same key returns the first pledge instead of pledging twice"}])
     @token_required
@@ -271,7 +272,7 @@ class NeedPledges(MethodView):
 class PledgeResource(MethodView):
     @bp.response(200, PledgeDetail)
     @bp.alt_response(404, description="No such pledge, or the caller is not one of its parties (see /track)")
-    @bp.doc(security=[{"bearerAuth": []}])
+    @bp.token_required
     @token_required
     def get(self, pledge_id):
         """One pledge with its deliveries, for the pledger, the village and the region's curators."""
@@ -292,7 +293,7 @@ class PledgeAction(MethodView):
     @bp.alt_response(403, description="The caller may not take this action on this pledge")
     @bp.alt_response(404, description="No such pledge, or the caller is not one of its parties")
     @bp.alt_response(409, description="The pledge's state does not allow the action")
-    @bp.doc(security=[{"bearerAuth": []}])
+    @bp.token_required
     @token_required
     def post(self, body, pledge_id, action):
         """accept or decline (the village, with a reason), cancel (the pledger, before any delivery)."""
@@ -309,7 +310,9 @@ class PledgeDeliveries(MethodView):
     @bp.alt_response(403, description="Not the pledger or a member of its organisation")
     @bp.alt_response(404, description="No such pledge, or the caller is not one of its parties")
     @bp.alt_response(409, description="The pledge is not accepted, or the quantity is more than is left")
-    @bp.doc(security=[{"bearerAuth": []}], requestBody={"required": True, "content": {
+    @bp.alt_response(413, description="The evidence files are over the size limit")
+    @bp.token_required
+    @bp.doc(requestBody={"required": True, "content": {
         "application/json": {"schema": DeliveryInput},
         "multipart/form-data": {"schema": DeliveryUpload}}})
     @token_required
@@ -328,7 +331,7 @@ class PledgeDeliveries(MethodView):
 class DeliveryResource(MethodView):
     @bp.response(200, DeliveryDetail)
     @bp.alt_response(404, description="No such delivery, or the caller is not one of its parties")
-    @bp.doc(security=[{"bearerAuth": []}])
+    @bp.token_required
     @token_required
     def get(self, delivery_id):
         """One delivery with its evidence links."""
@@ -350,7 +353,7 @@ class DeliveryAction(MethodView):
     @bp.alt_response(403, description="The caller may not take this action on this delivery")
     @bp.alt_response(404, description="No such delivery, or the caller is not one of its parties")
     @bp.alt_response(409, description="The delivery's state does not allow the action")
-    @bp.doc(security=[{"bearerAuth": []}])
+    @bp.token_required
     @token_required
     def post(self, body, delivery_id, action):
         """confirm or dispute (the village; a dispute with a reason), verify or reject (a curator of the region)."""
@@ -365,8 +368,9 @@ class DeliveryRetention(MethodView):
     @bp.arguments(RetentionInput)
     @bp.response(200, DeliveryDetail)
     @bp.alt_response(403, description="Not the employer who pledged")
+    @bp.alt_response(404, description="No such delivery, or the caller is not one of its parties")
     @bp.alt_response(409, description="Not due yet, already reported, or not a jobs delivery")
-    @bp.doc(security=[{"bearerAuth": []}])
+    @bp.token_required
     @token_required
     def post(self, body, delivery_id):
         """Jobs: how many of the people hired are still employed 3 or 6 months later (once each)."""

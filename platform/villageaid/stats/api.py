@@ -1,8 +1,8 @@
 """GET /api/v1/stats — the figures behind /stats, verified unless labelled "pledged"."""
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from ..api.base import Blueprint
 from . import services
 
 bp = Blueprint("api_stats", __name__, description="Campaign statistics (verified deliveries unless labelled pledged)")
