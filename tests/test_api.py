@@ -184,6 +184,20 @@ def test_a_token_request_that_is_not_an_object_leaves_the_throttle_on_its_storag
     assert "falling back" not in caplog.text and "Failed to rate limit" not in caplog.text
 
 
+def test_ids_past_any_object_are_a_404_or_a_400_not_a_database_error(client):
+    headers = bearer(get_token(client, factories.user()))
+    huge = 2**70
+    for url in (f"/api/v1/needs/{huge}", f"/api/v1/needs/{huge}/pledges", f"/api/v1/pledges/{huge}",
+                f"/api/v1/deliveries/{huge}", f"/api/v1/organizations/{huge}/recommendations",
+                f"/api/v1/honor-rolls/{huge}", "/api/v1/needs/2147483648"):
+        assert_error(client.get(url, headers=headers), 404, "not_found")
+    need = {"category": "charity", "unit": "cny_fen", "title": "村小学冬季取暖用煤"}
+    for village_id in (-huge, huge, 0):
+        error = assert_error(client.post("/api/v1/needs", headers=headers, json={**need, "village_id": village_id}),
+                             400, "bad_request")
+        assert set(error["fields"]) == {"village_id"}
+
+
 def test_the_document_describes_the_errors_the_api_sends(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["components"]["schemas"]["ApiError"]["required"] == ["error"]
@@ -203,3 +217,5 @@ def test_the_document_describes_the_errors_the_api_sends(client):
                         or doc["components"]["responses"][response["$ref"].split("/")[-1]]["content"][
                             "application/json"]["schema"]
                     assert schema == {"$ref": "#/components/schemas/ApiError"}, (method, path, status)
+    need_id = doc["paths"]["/api/v1/needs/{need_id}"]["parameters"][0]
+    assert need_id["schema"]["maximum"] == 2**31 - 1

@@ -1,12 +1,23 @@
 """The API's building blocks: a smorest Blueprint whose request validation is answered as a 400 (as
 web.py's handler does) and whose error responses are documented with the {"error": {...}} body they
-really have."""
+really have; `<id:…>` path ids."""
 import flask_smorest
 from webargs.flaskparser import FlaskParser
+from werkzeug.routing import IntegerConverter
 
 from ..errors import ApiError
 
 BEARER = [{"bearerAuth": []}]
+MAX_ID = 2**31 - 1  # ids are INTEGER columns: int4 on PostgreSQL
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>`, an object's id in an API path: a number past any id names no object, so the route
+    does not match (a 404) rather than reaching a database that cannot bind it (SQLite refuses
+    anything past 2**63 - 1). Documented as the parameter's maximum."""
+
+    def __init__(self, url_map, *_args, **_kwargs):
+        super().__init__(url_map, max=MAX_ID)
 
 
 class Parser(FlaskParser):

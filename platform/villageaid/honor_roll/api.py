@@ -139,7 +139,7 @@ class HonorRolls(MethodView):
         return {"items": [_edition(e) for e in public.public_editions(args.get("year"), args.get("status"))]}
 
 
-@bp.route("/honor-rolls/<int:year>")
+@bp.route("/honor-rolls/<int(max=9999):year>")
 class HonorRollResource(MethodView):
     @bp.response(200, RollOut)
     @bp.alt_response(404, description="No public edition for that year")

@@ -53,7 +53,7 @@ class PageArgs(Schema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=50))
 
 
-@bp.route("/organizations/<int:org_id>/recommendations")
+@bp.route("/organizations/<id:org_id>/recommendations")
 class Recommendations(MethodView):
     @bp.arguments(PageArgs, location="query")
     @bp.response(200, RecommendationPage)

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
-from ..api.base import Blueprint
+from ..api.base import MAX_ID, Blueprint
 from ..api.security import Unauthorized, bearer_token, token_required
 from ..errors import PermissionDenied, ServiceError
 from ..extensions import db
@@ -109,7 +109,7 @@ class JobInput(Schema):
 
 
 class NeedInput(Schema):
-    village_id = fields.Integer(strict=True, required=True)
+    village_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
     category = fields.String(required=True, validate=validate.OneOf([c.value for c in Category]))
     unit = fields.String(required=True, validate=validate.OneOf([u.value for u in Unit]))
     title = fields.String(required=True)
@@ -247,7 +247,7 @@ class Needs(MethodView):
         return detail(need, g.api_user)
 
 
-@bp.route("/needs/<int:need_id>")
+@bp.route("/needs/<id:need_id>")
 class NeedResource(MethodView):
     @bp.response(200, NeedDetail)
     @bp.alt_response(401, description="A token was sent but is not valid (the need is public without one)")
@@ -267,7 +267,7 @@ ACTIONS = {
 }
 
 
-@bp.route("/needs/<int:need_id>/<any(submit, approve, reject, send_back, withdraw):action>")
+@bp.route("/needs/<id:need_id>/<any(submit, approve, reject, send_back, withdraw):action>")
 class NeedAction(MethodView):
     @bp.arguments(ReasonInput, required=False)
     @bp.response(200, NeedDetail)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import NotFound
 
-from ..api.base import Blueprint
+from ..api.base import MAX_ID, Blueprint
 from ..api.security import token_required
 from ..errors import PermissionDenied, ServiceError
 from ..extensions import db
@@ -38,6 +38,7 @@ class PledgeInput(Schema):
     quantity = fields.Integer(strict=True, required=True,
                               metadata={"description": "in the need's unit: fen, positions, pieces or hours"})
     on_behalf_of_organization = fields.Integer(strict=True, load_default=None, allow_none=True,
+                                               validate=validate.Range(min=1, max=MAX_ID),
                                                metadata={"description": "an organisation the caller is a member of"})
     anonymous = fields.Boolean(load_default=False, metadata={"description": "individuals only: shown as 爱心人士"})
     note = fields.String(load_default="", validate=validate.Length(max=1000))
@@ -234,7 +235,7 @@ def _delivery_body():
 
 # Endpoints -----------------------------------------------------------------------------------
 
-@bp.route("/needs/<int:need_id>/pledges")
+@bp.route("/needs/<id:need_id>/pledges")
 class NeedPledges(MethodView):
     @bp.response(200, PledgeList)
     @bp.alt_response(404, description="No such need, or not visible to the caller")
@@ -268,7 +269,7 @@ class NeedPledges(MethodView):
         return pledge_detail(pledge, g.api_user), 201, {"Idempotent-Replayed": "false" if created else "true"}
 
 
-@bp.route("/pledges/<int:pledge_id>")
+@bp.route("/pledges/<id:pledge_id>")
 class PledgeResource(MethodView):
     @bp.response(200, PledgeDetail)
     @bp.alt_response(404, description="No such pledge, or the caller is not one of its parties (see /track)")
@@ -286,7 +287,7 @@ PLEDGE_ACTIONS = {
 }
 
 
-@bp.route("/pledges/<int:pledge_id>/<any(accept, decline, cancel):action>")
+@bp.route("/pledges/<id:pledge_id>/<any(accept, decline, cancel):action>")
 class PledgeAction(MethodView):
     @bp.arguments(ActionReason, required=False)
     @bp.response(200, PledgeDetail)
@@ -303,7 +304,7 @@ class PledgeAction(MethodView):
         return pledge_detail(pledge, g.api_user)
 
 
-@bp.route("/pledges/<int:pledge_id>/deliveries")
+@bp.route("/pledges/<id:pledge_id>/deliveries")
 class PledgeDeliveries(MethodView):
     @bp.response(201, DeliveryDetail)
     @bp.alt_response(400, description="Bad input, with the fields")
@@ -327,7 +328,7 @@ class PledgeDeliveries(MethodView):
         return delivery_detail(delivery, g.api_user)
 
 
-@bp.route("/deliveries/<int:delivery_id>")
+@bp.route("/deliveries/<id:delivery_id>")
 class DeliveryResource(MethodView):
     @bp.response(200, DeliveryDetail)
     @bp.alt_response(404, description="No such delivery, or the caller is not one of its parties")
@@ -346,7 +347,7 @@ DELIVERY_ACTIONS = {
 }
 
 
-@bp.route("/deliveries/<int:delivery_id>/<any(confirm, dispute, verify, reject):action>")
+@bp.route("/deliveries/<id:delivery_id>/<any(confirm, dispute, verify, reject):action>")
 class DeliveryAction(MethodView):
     @bp.arguments(ActionReason, required=False)
     @bp.response(200, DeliveryDetail)
@@ -363,7 +364,7 @@ class DeliveryAction(MethodView):
         return delivery_detail(delivery, g.api_user)
 
 
-@bp.route("/deliveries/<int:delivery_id>/retention")
+@bp.route("/deliveries/<id:delivery_id>/retention")
 class DeliveryRetention(MethodView):
     @bp.arguments(RetentionInput)
     @bp.response(200, DeliveryDetail)
