@@ -198,6 +198,37 @@ def test_ids_past_any_object_are_a_404_or_a_400_not_a_database_error(client):
         assert set(error["fields"]) == {"village_id"}
 
 
+def test_text_the_database_cannot_hold_is_a_400_naming_the_field(any_app):
+    """NUL characters, text longer than its column and wages past any wage: on PostgreSQL each was a 500."""
+    from tests.pledges.builders import World
+    from villageaid.accounts.services import issue_api_token
+    from villageaid.timeutil import local_date_today
+
+    world = World()
+    jobs = world.need("published", unit="jobs", category="employment", target=20, title="扶贫车间缝纫工",
+                      job_title="缝纫工", wage_min_fen=300_000, wage_max_fen=400_000, work_location="西昌市",
+                      job_start_date=local_date_today() + timedelta(days=30))
+    client = any_app.test_client()
+    member = {"Authorization": f"Bearer {issue_api_token(world.member)}"}
+    owner = {"Authorization": f"Bearer {issue_api_token(world.owner)}"}
+    need = {"village_id": world.village.id, "category": "employment", "unit": "jobs", "title": "扶贫车间缝纫工"}
+    for body, field in (({**need, "title": "村小学\x00取暖用煤"}, "title"),
+                        ({**need, "job": {"title": "长" * 81}}, "job"), ({**need, "job": {"location": "长" * 121}}, "job"),
+                        ({**need, "job": {"wage_min_fen": 2**70}}, "job"),
+                        ({**need, "unit": "goods", "category": "charity", "goods_item": "长" * 81}, "goods_item")):
+        error = assert_error(client.post("/api/v1/needs", headers=member, json=body), 400, "bad_request")
+        assert set(error["fields"]) == {field}, error
+    pledge = {"quantity": 1, "on_behalf_of_organization": world.org.id}
+    for body, field in (({**pledge, "note": "尽快\x00安排"}, "note"), ({**pledge, "job": {"title": "长" * 81}}, "job"),
+                        ({**pledge, "job": {"location": "长" * 121}}, "job")):
+        error = assert_error(client.post(f"/api/v1/needs/{jobs.id}/pledges", headers=owner, json=body), 400, "bad_request")
+        assert set(error["fields"]) == {field}, error
+    error = assert_error(client.get("/api/v1/needs?province=%00", headers=member), 400, "bad_request")
+    assert set(error["fields"]) == {"province"}
+    assert client.post(f"/api/v1/needs/{jobs.id}/pledges", headers=owner,
+                       json={**pledge, "job": {"title": "长" * 80}}).status_code == 201
+
+
 def test_the_document_describes_the_errors_the_api_sends(client):
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["components"]["schemas"]["ApiError"]["required"] == ["error"]

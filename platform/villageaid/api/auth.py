@@ -6,7 +6,7 @@ from marshmallow import Schema, fields
 
 from ..accounts import services as accounts
 from ..extensions import limiter
-from .base import Blueprint
+from .base import Blueprint, Text
 from .security import Unauthorized, bearer_token, token_required
 
 bp = Blueprint("api_auth", __name__, description="Tokens and the current user")
@@ -14,7 +14,7 @@ bp = Blueprint("api_auth", __name__, description="Tokens and the current user")
 
 class TokenRequest(Schema):
     email = fields.Email(required=True)
-    password = fields.String(required=True)
+    password = Text(required=True)
 
 
 class TokenResponse(Schema):

@@ -1,7 +1,8 @@
 """The API's building blocks: a smorest Blueprint whose request validation is answered as a 400 (as
 web.py's handler does) and whose error responses are documented with the {"error": {...}} body they
-really have; `<id:…>` path ids."""
+really have; `<id:…>` path ids; `Text`, the string input every schema uses."""
 import flask_smorest
+from marshmallow import fields, validate
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
 
@@ -37,3 +38,15 @@ class Blueprint(flask_smorest.Blueprint):
         """Document an operation behind `api.security.token_required`: the bearer scheme and its 401."""
         func = self.alt_response(401, description="No valid bearer token: missing, unknown, expired or revoked")(func)
         return self.doc(security=BEARER)(func)
+
+
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain the NUL character (U+0000).")
+
+
+class Text(fields.String):
+    """A string input without NUL characters, which PostgreSQL text cannot hold: a 400 naming the field
+    rather than a database error (documented as the field's pattern)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.validators.insert(0, NO_NUL)

@@ -8,21 +8,21 @@ from marshmallow import Schema, fields
 from ..errors import ServiceError
 from ..search.services import PROBLEMS
 from ..search.views import parse_args, run
-from .base import Blueprint
+from .base import Blueprint, Text
 
 bp = Blueprint("api_search", __name__, description="Full-text search over needs, villages and organisations")
 
 
 class SearchArgs(Schema):
-    q = fields.String(load_default="")
-    type = fields.String(load_default=None)
-    province = fields.String(load_default=None)
-    prefecture = fields.String(load_default=None)
-    county = fields.String(load_default=None)
-    category = fields.String(load_default=None)
-    status = fields.String(load_default=None)
-    unit = fields.String(load_default=None)
-    sort = fields.String(load_default="relevance", metadata={
+    q = Text(load_default="")
+    type = Text(load_default=None)
+    province = Text(load_default=None)
+    prefecture = Text(load_default=None)
+    county = Text(load_default=None)
+    category = Text(load_default=None)
+    status = Text(load_default=None)
+    unit = Text(load_default=None)
+    sort = Text(load_default="relevance", metadata={
         "description": "relevance, newest, deadline, progress (most pledged first), least_pledged, most_beneficiaries"})
     page = fields.Integer(load_default=1)
     per_page = fields.Integer(load_default=20, metadata={"description": "1–100"})

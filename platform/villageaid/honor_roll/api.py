@@ -4,7 +4,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import NotFound
 
-from ..api.base import Blueprint
+from ..api.base import Blueprint, Text
 from ..timeutil import as_utc
 from ..web import external_url
 from . import public
@@ -32,7 +32,7 @@ class EditionList(Schema):
 
 class ListArgs(Schema):
     year = fields.Integer(validate=validate.Range(min=2015, max=2100))
-    status = fields.String(validate=validate.OneOf(["notice", "published"]))
+    status = Text(validate=validate.OneOf(["notice", "published"]))
 
 
 class OrganizationRef(Schema):

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
-from ..api.base import MAX_ID, Blueprint
+from ..api.base import MAX_ID, Blueprint, Text
 from ..api.security import Unauthorized, bearer_token, token_required
 from ..errors import PermissionDenied, ServiceError
 from ..extensions import db
@@ -14,6 +14,8 @@ from ..timeutil import as_utc
 from ..villages.models import Village
 from . import browse, lifecycle, services
 from .models import Category, Unit
+
+MAX_WAGE_FEN = 10_000_000
 
 bp = Blueprint("api_needs", __name__, description="Needs (需求): browse, post and move through review")
 
@@ -85,47 +87,48 @@ class NeedPage(Schema):
 
 
 class NeedFilters(Schema):
-    q = fields.String(metadata={"description": "full-text query: answered by GET /search?type=need (a redirect)"})
-    province = fields.String(metadata={"description": "a name such as 四川省 or a division code"})
-    prefecture = fields.String()
-    county = fields.String()
-    category = fields.String(metadata={"description": "industry, employment, charity, skills, consumption, "
-                                                      "volunteering (or 产业, 就业, 公益, 技能, 消费, 志愿)"})
-    unit = fields.String()
-    status = fields.String(metadata={"description": "open (default), all, or a public state"})
-    sort = fields.String(metadata={"description": "newest, deadline, least_pledged, most_beneficiaries"})
+    q = Text(metadata={"description": "full-text query: answered by GET /search?type=need (a redirect)"})
+    province = Text(metadata={"description": "a name such as 四川省 or a division code"})
+    prefecture = Text()
+    county = Text()
+    category = Text(metadata={"description": "industry, employment, charity, skills, consumption, "
+                                             "volunteering (or 产业, 就业, 公益, 技能, 消费, 志愿)"})
+    unit = Text()
+    status = Text(metadata={"description": "open (default), all, or a public state"})
+    sort = Text(metadata={"description": "newest, deadline, least_pledged, most_beneficiaries"})
     page = fields.Integer()
     per_page = fields.Integer()
-    after = fields.String()
-    before = fields.String()
+    after = Text()
+    before = Text()
 
 
 class JobInput(Schema):
-    title = fields.String(load_default=None)
-    wage_min_fen = fields.Integer(strict=True, load_default=None)
-    wage_max_fen = fields.Integer(strict=True, load_default=None)
-    location = fields.String(load_default=None)
+    # The page form's lengths (the columns'), and a pledge's wage range: 0 to ¥100,000 a month.
+    title = Text(load_default=None, validate=validate.Length(max=80))
+    wage_min_fen = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=0, max=MAX_WAGE_FEN))
+    wage_max_fen = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=0, max=MAX_WAGE_FEN))
+    location = Text(load_default=None, validate=validate.Length(max=120))
     start_date = fields.Date(load_default=None)
 
 
 class NeedInput(Schema):
     village_id = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=MAX_ID))
-    category = fields.String(required=True, validate=validate.OneOf([c.value for c in Category]))
-    unit = fields.String(required=True, validate=validate.OneOf([u.value for u in Unit]))
-    title = fields.String(required=True)
-    description = fields.String(load_default="")
+    category = Text(required=True, validate=validate.OneOf([c.value for c in Category]))
+    unit = Text(required=True, validate=validate.OneOf([u.value for u in Unit]))
+    title = Text(required=True)
+    description = Text(load_default="")
     target = fields.Integer(strict=True, load_default=None, metadata={"description": "an integer in `unit` (fen for money)"})
     deadline = fields.Date(load_default=None)
     households = fields.Integer(strict=True, load_default=0)
     people = fields.Integer(strict=True, load_default=0)
     poor_people = fields.Integer(strict=True, load_default=0)
     job = fields.Nested(JobInput, load_default=None)
-    goods_item = fields.String(load_default=None)
+    goods_item = Text(load_default=None, validate=validate.Length(max=80))
     submit = fields.Boolean(load_default=False, metadata={"description": "submit for review at once"})
 
 
 class ReasonInput(Schema):
-    reason = fields.String(load_default=None, metadata={"description": "required to reject; optional otherwise"})
+    reason = Text(load_default=None, metadata={"description": "required to reject; optional otherwise"})
 
 
 # Serialising ---------------------------------------------------------------------------------

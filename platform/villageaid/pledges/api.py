@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 from werkzeug.exceptions import NotFound
 
-from ..api.base import MAX_ID, Blueprint
+from ..api.base import MAX_ID, Blueprint, Text
 from ..api.security import token_required
 from ..errors import PermissionDenied, ServiceError
 from ..extensions import db
@@ -29,9 +29,9 @@ class JobOffer(Schema):
 
 
 class JobOfferInput(Schema):
-    title = fields.String(load_default=None)
+    title = Text(load_default=None, validate=validate.Length(max=80))  # the page form's lengths (the columns')
     wage_fen = fields.Integer(strict=True, load_default=None, metadata={"description": "monthly, fen"})
-    location = fields.String(load_default=None)
+    location = Text(load_default=None, validate=validate.Length(max=120))
 
 
 class PledgeInput(Schema):
@@ -41,15 +41,15 @@ class PledgeInput(Schema):
                                                validate=validate.Range(min=1, max=MAX_ID),
                                                metadata={"description": "an organisation the caller is a member of"})
     anonymous = fields.Boolean(load_default=False, metadata={"description": "individuals only: shown as 爱心人士"})
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    note = Text(load_default="", validate=validate.Length(max=1000))
     promised_on = fields.Date(load_default=None, metadata={"description": "promised delivery date (default: the "
                                                                           "need's deadline, at least a week ahead)"})
     job = fields.Nested(JobOfferInput, load_default=None, metadata={"description": "jobs needs: the job offered"})
-    plan = fields.String(load_default=None, metadata={"description": "industry projects: the plan"})
+    plan = Text(load_default=None, metadata={"description": "industry projects: the plan"})
 
 
 class ActionReason(Schema):
-    reason = fields.String(load_default=None, metadata={"description": "required to decline, dispute and reject"})
+    reason = Text(load_default=None, metadata={"description": "required to decline, dispute and reject"})
 
 
 class RetentionInput(Schema):
@@ -60,8 +60,9 @@ class RetentionInput(Schema):
 class DeliveryInput(Schema):
     quantity = fields.Integer(strict=True, required=True, metadata={"description": "in the need's unit; jobs: hires"})
     delivered_on = fields.Date(required=True)
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
-    milestone = fields.String(load_default=None, metadata={"description": "industry projects: the milestone reached"})
+    note = Text(load_default="", validate=validate.Length(max=1000))
+    milestone = Text(load_default=None, validate=validate.Length(max=120),
+                     metadata={"description": "industry projects: the milestone reached"})
     completion_percent = fields.Integer(strict=True, load_default=None,
                                         metadata={"description": "industry projects: the whole project's progress"})
 
