@@ -177,3 +177,18 @@ def test_a_category_can_be_limited_to_one_kind_of_help(world):
     world.compute()
     assert [c.name for c in roll.candidates_of(category)] == ["招工企业"]
     assert set(_by_name(world, "enterprise")) == {"招工企业", "捐款企业"}
+
+
+def test_equal_scores_are_equal_in_the_database_too(world):
+    """Scores are whole hundredths on both databases: a fraction of a point dropped by the rule must not
+    order two candidates the rule sees as equal (they go by funds then)."""
+    world.edition.weight_jobs = 1  # a job not retained after 3 months: 0.5 points
+    db.session.commit()
+    a, b = world.helper(name="甲企业"), world.helper(name="乙企业")
+    world.help(a, 1_900, poor_people=20)                          # 0.019 points → 0.01
+    world.help(a, 1, unit="jobs", retained_3m=0, poor_people=20)  # 0.5 points
+    world.help(b, 51_100, poor_people=40)                          # 0.511 points → 0.51
+    world.compute()
+    first, second = _candidates(world, "enterprise")
+    assert first.score == second.score
+    assert [first.name, second.name] == ["乙企业", "甲企业"]  # equal scores: more funds first

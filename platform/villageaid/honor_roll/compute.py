@@ -14,8 +14,8 @@ The job is safe to run twice: a finished computation is left alone.
 import logging
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import (BigInteger, String, and_, case, cast, delete, distinct, func, insert, literal, or_, select, true,
-                        type_coerce)
+from sqlalchemy import (BigInteger, String, and_, case, cast, delete, distinct, func, insert, literal, or_, select, text,
+                        true, type_coerce)
 
 from ..accounts.models import User
 from ..extensions import db
@@ -99,6 +99,7 @@ def ranking(edition, need_category=None, limits=None, curated=None):
     """
     limits = limits or {}
     curated = curated or {}
+    _tune_for_aggregates()
     per_owner = _per_owner(edition, need_category)
     o = per_owner.c
     kind = case((and_(o.org_id.is_not(None), Organization.status == VerificationStatus.VERIFIED.value),
@@ -106,7 +107,9 @@ def ranking(edition, need_category=None, limits=None, curated=None):
                 (and_(o.person_id.is_not(None), User.public_name_consent.is_(True), User.active.is_(True)),
                  literal(HonoreeKind.INDIVIDUAL.value)), else_=None)
     w = edition.weights
-    score = (literal(w["weight_funds"] * 100) * o.funds / scoring.FEN_PER_WAN
+    # `//`: integer division on both databases (SQLAlchemy's `/` is true division, numeric on PostgreSQL,
+    # which would order 1234.9 before 1234.1 where the published rule sees two equal scores of 1234).
+    score = (literal(w["weight_funds"] * 100) * o.funds // scoring.FEN_PER_WAN
              + literal(w["weight_jobs"]) * (100 * o.retained + 50 * (o.jobs - o.retained))
              + literal(w["weight_villages"] * 100) * o.villages + literal(w["weight_beneficiaries"] * 100) * o.poor)
     owner = func.coalesce(o.org_id, o.person_id)
@@ -138,6 +141,17 @@ def ranking(edition, need_category=None, limits=None, curated=None):
             raise RuntimeError(f"SQL and scoring.score disagree for {kind_} {owner_id}: {score_} != {figures.score}")
         found[kind_][1].append((int(position), figures))
     return {k: (counts.get(k, 0), rows) for k, (_zero, rows) in found.items()}
+
+
+def _tune_for_aggregates():
+    """PostgreSQL: room to sort and hash the aggregate in memory, and no JIT, for this transaction only.
+
+    With the default 4 MB work_mem the campaign-scale aggregate spilled every sort to disk, and the
+    JIT spent 125 ms compiling a query that runs once.
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL work_mem = '128MB'"))
+        db.session.execute(text("SET LOCAL jit = off"))
 
 
 def _instant(value):
@@ -183,23 +197,37 @@ def aggregate(edition, category):
 def deliveries_behind(edition, category, owner_ids):
     """{owner id: [(delivery id, unit, quantity, retained_3m)]} for the given honorees.
 
-    Read from their pledges (an index on each pledger and organisation), not by scanning the period.
+    Read through their pledges (the pledger and organisation indexes, then each pledge's deliveries),
+    with the period and status checked here: given a condition on the period, planners preferred
+    scanning the period's deliveries (0.2 s for 100 honorees at campaign scale, against milliseconds).
     """
     individual = HonoreeKind(category.honoree_kind) == HonoreeKind.INDIVIDUAL
     owner = Pledge.pledger_id if individual else Pledge.organization_id
+    start, end = period_bounds(edition)
     found = {owner_id: [] for owner_id in owner_ids}
+    pledges = {}
     ids = sorted(owner_ids)
-    for start in range(0, len(ids), IN_CHUNKS):
-        chunk = ids[start:start + IN_CHUNKS]
-        query = (select(owner, Delivery.id, Need.unit, Delivery.quantity, Delivery.retained_3m)
-                 .select_from(Pledge).join(Delivery, Delivery.pledge_id == Pledge.id)
+    for first in range(0, len(ids), IN_CHUNKS):
+        query = select(Pledge.id, owner).where(owner.in_(ids[first:first + IN_CHUNKS]))
+        if individual:  # a person's own pledges, not made anonymously (those made for an organisation are its)
+            query = query.where(func.coalesce(Pledge.organization_id, 0) == 0, Pledge.anonymous.is_(False))
+        pledges.update(db.session.execute(query).all())
+    pledge_ids = sorted(pledges)
+    rows = []
+    for first in range(0, len(pledge_ids), IN_CHUNKS):
+        query = (select(Delivery.pledge_id, Delivery.id, Need.unit, Delivery.quantity, Delivery.retained_3m,
+                        Delivery.status, Delivery.decided_at, Need.category)
                  .join(Need, Need.id == Delivery.need_id)
-                 .where(owner.in_(chunk), *_conditions(edition, category.need_category),
-                        # coalesce(): "organization_id IS NULL" would lead SQLite to the organisation index
-                        func.coalesce(Pledge.organization_id, 0) == 0 if individual else true())
-                 .order_by(Delivery.id))
-        for owner_id, delivery_id, unit, quantity, retained in db.session.execute(query):
-            found[owner_id].append((delivery_id, unit, int(quantity), retained))
+                 .where(Delivery.pledge_id.in_(pledge_ids[first:first + IN_CHUNKS])))
+        rows += db.session.execute(query).all()
+    for pledge_id, delivery_id, unit, quantity, retained, status, decided_at, need_category in sorted(rows, key=lambda r: r[1]):
+        if status != DeliveryStatus.VERIFIED.value or decided_at is None:
+            continue
+        if not start <= as_utc(decided_at) < end:
+            continue
+        if category.need_category and need_category != category.need_category:
+            continue
+        found[pledges[pledge_id]].append((delivery_id, unit, int(quantity), retained))
     return found
 
 
