@@ -76,3 +76,9 @@ def test_the_needs_count_cache_lifetime_comes_from_the_environment(monkeypatch):
     assert importlib.reload(config).Config.NEEDS_COUNT_CACHE_SECONDS == 0
     monkeypatch.delenv("NEEDS_COUNT_CACHE_SECONDS")
     assert importlib.reload(config).Config.NEEDS_COUNT_CACHE_SECONDS == 60
+
+
+def test_an_id_past_any_row_is_a_404_not_a_database_error(client):
+    for path in ("/needs/99999999999999999999", "/villages/99999999999999999999", "/helpers/99999999999999999999",
+                 "/honor-roll/99999999999999999999", "/pledges/2147483648"):
+        assert client.get(path).status_code == 404, path

@@ -98,6 +98,9 @@ def register_models():
 
 
 def register_blueprints(app):
+    # Every <int:…> in a page's path stops where ids stop: a number past any id names nothing (404),
+    # instead of reaching a database that cannot bind it (SQLite refuses anything past 2**63 - 1: a 500).
+    app.url_map.converters["int"] = web.BoundedIntConverter
     from .accounts.views import bp as accounts_bp
     from .api import register_api
     from .articles.views import bp as articles_bp

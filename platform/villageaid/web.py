@@ -6,6 +6,7 @@ from flask import jsonify, render_template, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from .errors import ServiceError
 from .money import format_fen
@@ -60,6 +61,13 @@ def error_response(status, message=None, fields=None):
         return jsonify(body), status
     title = ERROR_TITLES.get(status, ERROR_TITLES[500])()
     return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+class BoundedIntConverter(IntegerConverter):
+    """Werkzeug's int converter, capped at the largest id an INTEGER column holds (int4 on PostgreSQL)."""
+
+    def __init__(self, url_map, *args, max=2**31 - 1, **kwargs):
+        super().__init__(url_map, *args, max=max, **kwargs)
 
 
 def register_errorhandlers(app):
