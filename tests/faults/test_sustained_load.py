@@ -1,5 +1,6 @@
 """A sustained load of mixed reads and pledges with zero 5xx, and nothing accepted lost: bench/load.py's
-own code, for half a minute at a small scale, against gunicorn the production way.
+own code, for a dozen seconds at a small scale (the several-minute run is `bench/load.py --minutes 5`), against
+gunicorn the production way.
 
 On SQLite always; on PostgreSQL too when TEST_DATABASE_URL is set (CI), in a database of the test's
 own created on that server and dropped afterwards, so it never touches another test's schema. The
@@ -17,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import load  # noqa: E402
 
-SECONDS = float(os.environ.get("LOAD_TEST_SECONDS", "30"))
+SECONDS = float(os.environ.get("LOAD_TEST_SECONDS", "12"))
 SMALL = {"organizations": 60, "villages": 100, "needs": 300, "pledges": 900, "deliveries": 900}
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -32,7 +33,7 @@ def _load(tmp_path, database_url=None):
     assert set(result["kinds"]) >= {"home", "needs_list", "need_page", "search", "stats", "track", "pledge_form",
                                     "pledge", "pledge_page"}, result["kinds"]
     # Not a throughput test: under `pytest -n 4` on two busy cores it has made as few as 4 requests a second.
-    assert result["accepted"] > 0 and result["requests"] >= 60
+    assert result["accepted"] > 0 and result["requests"] >= 20
     return result
 
 
