@@ -66,6 +66,17 @@ def test_update_of_nothing_writes_nothing(index):
     assert index.update([]) == 0 and index.delete([]) == 0
 
 
+def test_a_document_already_indexed_with_its_stamp_is_not_written_again(index):
+    index.update([need(1), need(2)])
+    generation = index.open().latest_generation()
+    assert index.update([need(1), need(2)]) == 0  # the same stamps: no commit at all
+    assert index.delete(["need:99"]) == 0         # nothing there to delete: no commit either
+    assert index.open().latest_generation() == generation
+    assert index.update([need(1), need(2, title="核桃销售", stamp="v2")]) == 1  # only the changed one
+    assert index.open().latest_generation() == generation + 1
+    assert [i["doc_id"] for i in search(index, "核桃").items] == ["need:2"]
+
+
 def test_delete_removes_and_counts_only_what_was_there(index):
     index.update([need(1), need(2), need(3)])
     assert index.delete(["need:2", "need:99"]) == 1
