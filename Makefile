@@ -41,7 +41,8 @@ run: install
 	  $(FLASK) db upgrade && $(FLASK) demo seed --if-empty && $(FLASK) demo accounts && $(FLASK) serve; \
 	else echo "the web application is not built yet"; exit 1; fi
 
-PYTEST_ARGS ?= -n 4
+# loadgroup: a module marked xdist_group (an expensive module fixture) runs on one worker.
+PYTEST_ARGS ?= -n 4 --dist loadgroup
 
 test: install-dev
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -352,8 +352,8 @@ class SearchIndex:
             with self.searcher() as s:
                 return [fields for fields in prepared
                         if (s.document(doc_id=fields["doc_id"]) or {}).get("stamp") != fields["stamp"]]
-        except IndexUnavailable:
-            return prepared
+        except (IndexUnavailable, *READ_ERRORS):
+            return prepared  # a damaged index: the write finds it out and says so (and the app repairs it)
 
     def delete(self, doc_ids: Iterable[str]) -> int:
         """Delete documents by ``doc_id`` in one commit; return how many were found."""
@@ -361,7 +361,7 @@ class SearchIndex:
         try:  # nothing to delete, no commit (most ids given are of rows that were never public)
             with self.searcher() as s:
                 ids = [i for i in ids if s.document_number(doc_id=i) is not None]
-        except IndexUnavailable:
+        except (IndexUnavailable, *READ_ERRORS):
             pass
         if not ids:
             return 0

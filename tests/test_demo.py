@@ -16,6 +16,9 @@ from villageaid.extensions import db
 from villageaid.organizations.models import Organization
 from villageaid.villages.models import Village
 
+# One worker runs the module, so the seeded database (its module fixture, most of a minute) is built once.
+pytestmark = pytest.mark.xdist_group("demo")
+
 # Province code prefixes: the western provinces of 西部大开发 and the eastern helper provinces of the pairing.
 WEST = {"15", "45", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"}
 EAST = {"11", "12", "21", "31", "32", "33", "35", "37", "44"}

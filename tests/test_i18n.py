@@ -25,6 +25,9 @@ from villageaid.regions.models import Region
 from villageaid.timeutil import local_date_today
 from villageaid.villages.models import Village
 
+# One worker runs the module: the extraction (its module fixture) is done once, not once per worker.
+pytestmark = pytest.mark.xdist_group("i18n")
+
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "platform" / "villageaid" / "translations"
 EN_PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
