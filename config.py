@@ -105,6 +105,7 @@ class TestConfig(Config):
     PAGE_CACHE_SECONDS = 0  # tests/test_pagecache.py turns it on
     # Not for production: scrypt costs ~60 ms a hash, and the suite creates hundreds of users.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    SQLITE_SYNCHRONOUS = "OFF"  # a test's database is thrown away: no fsync per commit
 
 
 def config_for(env_name=None):

@@ -6,6 +6,7 @@ from flask import jsonify, render_template, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2 import BytecodeCache
 from werkzeug.routing import IntegerConverter
 
 from .errors import ServiceError
@@ -61,6 +62,25 @@ def error_response(status, message=None, fields=None):
         return jsonify(body), status
     title = ERROR_TITLES.get(status, ERROR_TITLES[500])()
     return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+class _ProcessBytecodeCache(BytecodeCache):
+    """Compiled templates kept in memory for the process, keyed by name and source checksum (Jinja's
+    own rule): every app of the process is configured alike, so they can share the compiled code."""
+
+    def __init__(self):
+        self._code = {}
+
+    def load_bytecode(self, bucket):
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_BYTECODE = _ProcessBytecodeCache()
 
 
 class BoundedIntConverter(IntegerConverter):
