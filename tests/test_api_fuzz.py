@@ -53,7 +53,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 CALLERS = ["anonymous", "admin", "owner", "member", "curator"]
 SCHEMA_BREAKER = "owner"  # the caller who sends the coverage phase's schema-breaking cases
 # Generated per operation and caller, after the schema's boundary (coverage) cases; more for a deeper run.
-EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "6"))
 BUILD = "api-fuzz-world"  # a directory of the session's base temp, shared by xdist workers
 
 

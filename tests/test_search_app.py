@@ -8,6 +8,7 @@ import pytest
 from tests import factories
 from villageaid import queue
 from villageaid.extensions import db
+from search_index import SearchIndex
 from villageaid.search import services
 
 
@@ -209,3 +210,21 @@ def test_with_redis_web_processes_never_write_the_index_the_search_worker_does(a
         assert search_queue.count == 0 and Queue("search", connection=queue.redis_connection()).failed_job_registry.count == 0
         assert services.verify() == ([], [], [])
         assert {i["obj_id"] for i in services.query("改名", kinds=["village"], per_page=100).items} == set(ids)
+
+
+def test_held_indexing_writes_the_index_once_at_the_end(app, monkeypatch):
+    writes = []
+    monkeypatch.setattr(SearchIndex, "update", _counting(SearchIndex.update, writes))
+    with services.held_indexing():
+        villages = [factories.village(name=f"花椒{n}村") for n in range(3)]
+        assert writes == []  # three villages committed, nothing indexed yet
+    assert writes == [3]  # one write for the three
+    assert _ids(services.query("花椒")) >= {f"village:{v.id}" for v in villages}
+
+
+def _counting(update, writes):
+    def counted(self, docs):
+        docs = list(docs)
+        writes.append(len(docs))
+        return update(self, docs)
+    return counted

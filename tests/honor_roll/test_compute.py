@@ -22,19 +22,25 @@ def _by_name(world, kind):
 
 
 @pytest.fixture
-def world(any_app):
+def world(app):
     return World()
 
 
-def test_figures_are_the_sums_of_the_deliveries_behind_them(world):
-    a, b = world.helper(name="甲企业"), world.helper(name="乙企业")
-    world.help(a, 2_000_000, poor_people=30)
-    world.help(a, 500_000, poor_people=10)
-    world.help(a, 5, unit="jobs", retained_3m=4, poor_people=5)
-    world.help(a, 100, unit="goods", poor_people=20)
-    world.help(b, 800_000, poor_people=15)
-    world.compute()
-    for candidate in _candidates(world, "enterprise"):
+@pytest.fixture
+def both(any_app):
+    """The SQL that decides who counts and in which order, on SQLite and on PostgreSQL alike."""
+    return World()
+
+
+def test_figures_are_the_sums_of_the_deliveries_behind_them(both):
+    a, b = both.helper(name="甲企业"), both.helper(name="乙企业")
+    both.help(a, 2_000_000, poor_people=30)
+    both.help(a, 500_000, poor_people=10)
+    both.help(a, 5, unit="jobs", retained_3m=4, poor_people=5)
+    both.help(a, 100, unit="goods", poor_people=20)
+    both.help(b, 800_000, poor_people=15)
+    both.compute()
+    for candidate in _candidates(both, "enterprise"):
         rows = candidate.deliveries
         assert candidate.deliveries_count == len(rows)
         assert candidate.funds_fen == sum(r.quantity for r in rows if r.unit == "cny_fen")
@@ -44,23 +50,23 @@ def test_figures_are_the_sums_of_the_deliveries_behind_them(world):
         assert all(d.status == "verified" for d in deliveries)
         assert candidate.villages_helped == len({d.pledge.village_id for d in deliveries})
         assert candidate.beneficiaries == sum({d.need_id: d.need.poor_people for d in deliveries}.values())
-    first = _by_name(world, "enterprise")["甲企业"]
+    first = _by_name(both, "enterprise")["甲企业"]
     assert (first.funds_fen, first.jobs_filled, first.jobs_retained, first.beneficiaries, first.deliveries_count) == \
         (2_500_000, 5, 4, 65, 4)
     # 2.5 万元 × 10 + (4 + ½ × 1) jobs × 5 + 1 village × 20 + 65 poor people × 1 = 132.5 points
     assert first.score == 13_250 and first.position == 1
 
 
-def test_only_verified_deliveries_in_the_period_count(world):
-    org = world.helper(name="丙企业")
-    counted = world.help(org, 1_000_000)
-    world.help(org, 900_000, status="confirmed")   # not verified yet
-    world.help(org, 800_000, status="reported")
-    world.help(org, 700_000, verified_at=china(2025, 10, 16, 23, 59, 59))  # the day before the period
-    world.help(org, 600_000, verified_at=china(2026, 10, 17, 0, 0, 0))     # the day after
-    edge = world.help(org, 500_000, verified_at=china(2025, 10, 17, 0, 0, 0))  # the period's first instant
-    world.compute()
-    candidate = _by_name(world, "enterprise")["丙企业"]
+def test_only_verified_deliveries_in_the_period_count(both):
+    org = both.helper(name="丙企业")
+    counted = both.help(org, 1_000_000)
+    both.help(org, 900_000, status="confirmed")   # not verified yet
+    both.help(org, 800_000, status="reported")
+    both.help(org, 700_000, verified_at=china(2025, 10, 16, 23, 59, 59))  # the day before the period
+    both.help(org, 600_000, verified_at=china(2026, 10, 17, 0, 0, 0))     # the day after
+    edge = both.help(org, 500_000, verified_at=china(2025, 10, 17, 0, 0, 0))  # the period's first instant
+    both.compute()
+    candidate = _by_name(both, "enterprise")["丙企业"]
     assert {r.delivery_id for r in candidate.deliveries} == {counted.id, edge.id}
     assert candidate.funds_fen == 1_500_000
 
@@ -84,29 +90,29 @@ def test_enterprises_and_ngos_go_to_their_own_categories(world):
     assert set(_by_name(world, "ngo")) == {"某基金会"}
 
 
-def test_individuals_are_named_only_with_consent_and_never_for_anonymous_pledges(world):
-    named = world.person("李善人", consent=True)
-    shy = world.person("赵低调", consent=False)
-    world.help(named, 300_000)
-    world.help(named, 9_000_000, anonymous=True)  # this one stays anonymous: it does not count for her name
-    world.help(shy, 5_000_000)
-    world.compute()
-    individuals = _by_name(world, "individual")
+def test_individuals_are_named_only_with_consent_and_never_for_anonymous_pledges(both):
+    named = both.person("李善人", consent=True)
+    shy = both.person("赵低调", consent=False)
+    both.help(named, 300_000)
+    both.help(named, 9_000_000, anonymous=True)  # this one stays anonymous: it does not count for her name
+    both.help(shy, 5_000_000)
+    both.compute()
+    individuals = _by_name(both, "individual")
     assert set(individuals) == {"李善人"}
     assert individuals["李善人"].funds_fen == 300_000
 
 
-def test_ties_are_broken_by_the_stated_rule_and_deterministically(world):
-    early, late, later = world.helper(name="先帮企业"), world.helper(name="后帮企业"), world.helper(name="同时企业")
-    world.help(late, 1_000_000, verified_at=IN_PERIOD + timedelta(days=2))
-    world.help(early, 1_000_000, verified_at=IN_PERIOD)
-    world.help(later, 1_000_000, verified_at=IN_PERIOD + timedelta(days=2))
-    world.compute()
-    order = [c.name for c in _candidates(world, "enterprise")]
+def test_ties_are_broken_by_the_stated_rule_and_deterministically(both):
+    early, late, later = both.helper(name="先帮企业"), both.helper(name="后帮企业"), both.helper(name="同时企业")
+    both.help(late, 1_000_000, verified_at=IN_PERIOD + timedelta(days=2))
+    both.help(early, 1_000_000, verified_at=IN_PERIOD)
+    both.help(later, 1_000_000, verified_at=IN_PERIOD + timedelta(days=2))
+    both.compute()
+    order = [c.name for c in _candidates(both, "enterprise")]
     # equal score, funds, jobs and villages: the earlier first verification, then the smaller id
     assert order == ["先帮企业", "后帮企业", "同时企业"]
-    world.compute()
-    assert [c.name for c in _candidates(world, "enterprise")] == order
+    both.compute()
+    assert [c.name for c in _candidates(both, "enterprise")] == order
 
 
 def test_scores_follow_the_published_weights():
@@ -168,27 +174,27 @@ def test_a_failed_computation_is_reported_not_lost(world, monkeypatch):
     assert db.session.scalars(select(HonorRollCandidate)).all() == []
 
 
-def test_a_category_can_be_limited_to_one_kind_of_help(world):
-    category = roll.add_category(world.admin, world.edition, name="就业扶贫先进企业", honoree_kind="enterprise",
+def test_a_category_can_be_limited_to_one_kind_of_help(both):
+    category = roll.add_category(both.admin, both.edition, name="就业扶贫先进企业", honoree_kind="enterprise",
                                  need_category="employment", quota=5)
-    jobs_org, funds_org = world.helper(name="招工企业"), world.helper(name="捐款企业")
-    world.help(jobs_org, 8, unit="jobs", retained_3m=8)
-    world.help(funds_org, 5_000_000)
-    world.compute()
+    jobs_org, funds_org = both.helper(name="招工企业"), both.helper(name="捐款企业")
+    both.help(jobs_org, 8, unit="jobs", retained_3m=8)
+    both.help(funds_org, 5_000_000)
+    both.compute()
     assert [c.name for c in roll.candidates_of(category)] == ["招工企业"]
-    assert set(_by_name(world, "enterprise")) == {"招工企业", "捐款企业"}
+    assert set(_by_name(both, "enterprise")) == {"招工企业", "捐款企业"}
 
 
-def test_equal_scores_are_equal_in_the_database_too(world):
+def test_equal_scores_are_equal_in_the_database_too(both):
     """Scores are whole hundredths on both databases: a fraction of a point dropped by the rule must not
     order two candidates the rule sees as equal (they go by funds then)."""
-    world.edition.weight_jobs = 1  # a job not retained after 3 months: 0.5 points
+    both.edition.weight_jobs = 1  # a job not retained after 3 months: 0.5 points
     db.session.commit()
-    a, b = world.helper(name="甲企业"), world.helper(name="乙企业")
-    world.help(a, 1_900, poor_people=20)                          # 0.019 points → 0.01
-    world.help(a, 1, unit="jobs", retained_3m=0, poor_people=20)  # 0.5 points
-    world.help(b, 51_100, poor_people=40)                          # 0.511 points → 0.51
-    world.compute()
-    first, second = _candidates(world, "enterprise")
+    a, b = both.helper(name="甲企业"), both.helper(name="乙企业")
+    both.help(a, 1_900, poor_people=20)                          # 0.019 points → 0.01
+    both.help(a, 1, unit="jobs", retained_3m=0, poor_people=20)  # 0.5 points
+    both.help(b, 51_100, poor_people=40)                          # 0.511 points → 0.51
+    both.compute()
+    first, second = _candidates(both, "enterprise")
     assert first.score == second.score
     assert [first.name, second.name] == ["乙企业", "甲企业"]  # equal scores: more funds first

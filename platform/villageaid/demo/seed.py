@@ -64,6 +64,13 @@ def _credit_code(serial, province_code):
 
 def seed():
     """Build or complete the demo site; returns counts of what exists afterwards."""
+    from ..search.services import held_indexing
+
+    with held_indexing():  # one index write per kind at the end, not one per commit
+        return _seed()
+
+
+def _seed():
     load_national_divisions()
     db.session.commit()
     admin = _user("admin@demo.villageaid.cn", "平台管理员", roles=[Role.ADMIN])

@@ -7,6 +7,7 @@ indexes nothing, and every write goes through the "search" queue (one worker: on
 import logging
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app
@@ -23,6 +24,7 @@ from .documents import SOURCES, kind_of, source_for_table, with_stamp
 
 log = logging.getLogger(__name__)
 CHANGES = "villageaid.search.changes"
+HELD = "villageaid.search.held"
 BATCH = 500
 
 
@@ -89,8 +91,37 @@ def _defer_index_jobs(sess):
     for kind, ids in list(by_kind.items()):
         for dependent, ids_of in SOURCES[kind].dependents.items():
             by_kind.setdefault(dependent, set()).update(sess.scalars(ids_of(sorted(ids))))
+    held = sess.info.get(HELD)
+    if held is not None:  # held_indexing(): indexed once, when the block ends
+        for kind, ids in by_kind.items():
+            held.setdefault(kind, set()).update(ids)
+        return
     for kind, ids in sorted(by_kind.items()):
         queue.defer("jobs.search.index_objects", kind, sorted(ids), queue="search")
+
+
+@contextmanager
+def held_indexing():
+    """Index what a long run of commits changed once, at its end, instead of after each commit.
+
+    For bulk work with nobody searching meanwhile (the demo seed: some 200 commits, each an index
+    write of tens of milliseconds). The rows are read when the job runs, so it indexes them as they
+    are then; if the block fails, what it had committed is indexed all the same.
+    """
+    sess = db.session()
+    if HELD in sess.info:  # already holding: the outer block indexes
+        yield
+        return
+    sess.info[HELD] = {}
+    try:
+        yield
+    finally:
+        held = sess.info.pop(HELD, {})
+        for kind, ids in sorted(held.items()):
+            for first in range(0, len(ids), BATCH):
+                queue.defer("jobs.search.index_objects", kind, sorted(ids)[first:first + BATCH], queue="search")
+        if held:
+            queue.commit()
 
 
 def _forget(sess):
