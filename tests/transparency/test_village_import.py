@@ -155,7 +155,7 @@ def test_blank_rows_are_skipped_and_row_numbers_are_the_spreadsheets(app):
     (b"not a workbook", "v.xlsx", "无法读取"),
     (b"a,b\n", "v.txt", ".xlsx"),
     (xlsx_bytes([]), "v.xlsx", "没有数据行"),
-])
+], ids=["missing-column", "not-a-workbook", "wrong-extension", "no-rows"])  # a workbook's bytes hold the time it was written
 def test_an_unusable_file_is_reported_on_row_one(app, data, name, reason):
     with pytest.raises(ImportRejected) as info:
         importer.import_rows(importer.read_rows(data, name))
