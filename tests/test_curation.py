@@ -382,6 +382,13 @@ def test_village_registration_through_the_form(client):
     assert response.status_code == 200 and "该村已注册" in html(response)
 
 
+def test_the_position_is_suggested_in_the_page_language(client):
+    login(client, factories.user().email)
+    assert 'value="村委会主任"' in html(client.get("/villages/new?lang=zh_CN"))
+    page = html(client.get("/villages/new?lang=en"))
+    assert 'value="Village committee director"' in page and "村委会主任" not in page
+
+
 # Invitations -------------------------------------------------------------------------------
 
 def _invite(client, org, email):

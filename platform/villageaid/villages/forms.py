@@ -37,7 +37,7 @@ class VillageForm(FlaskForm):
     name = StringField(_l("村名"), validators=[DataRequired(message=_l("请输入村名。")), Length(max=80)])
     code = StringField(_l("村级区划代码（12 位）"), validators=[DataRequired(message=_l("请输入区划代码。")), Length(max=12)],
                        description=_l("统计用区划代码，前 6 位为区县代码"))
-    title = StringField(_l("您的职务"), default="村委会主任", validators=[DataRequired(), Length(max=40)])
+    title = StringField(_l("您的职务"), default=_l("村委会主任"), validators=[DataRequired(), Length(max=40)])
     households = _count(_l("总户数"))
     poor_households = _count(_l("建档立卡贫困户数"))
     poor_population = _count(_l("建档立卡贫困人口"))
