@@ -1,4 +1,5 @@
 """Search wired into the app: after-commit indexing, rebuild and verify, the /search page."""
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -56,6 +57,7 @@ def test_rebuild_and_verify_commands(app):
     assert result.exit_code == 1 and "missing: village:1" in result.output
     result = runner.invoke(args=["search", "rebuild"])
     assert result.exit_code == 0, result.output
+    assert re.search(r"indexed 1 documents in [\d.]+ s \(\d+ documents/s\)", result.output), result.output
     assert runner.invoke(args=["search", "verify"]).exit_code == 0
 
 

@@ -1,6 +1,7 @@
 """`flask --app villageaid …` commands that are not a single feature's."""
 import json
 import os
+import time
 
 import click
 from flask import current_app
@@ -184,8 +185,10 @@ def search_rebuild():
             bar.update(done - state["done"])
             state["done"] = done
 
+        started = time.perf_counter()
         count = rebuild(progress=progress)
-    click.echo(f"indexed {count} documents")
+        seconds = time.perf_counter() - started
+    click.echo(f"indexed {count} documents in {seconds:.1f} s ({count / max(seconds, 1e-9):.0f} documents/s)")
 
 
 @search.command("verify")
