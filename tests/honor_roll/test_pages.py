@@ -176,6 +176,16 @@ def test_the_curators_flow_through_the_workbench(client, world):
     assert "荣誉证书" in client.get("/honor-roll/2026").text
 
 
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_a_section_names_the_kind_only_where_the_category_does_not(client, world, lang):
+    world.help(world.person("王爱心"), 300_000)
+    _published(world)
+    headings = re.findall(r"<h2 class=\"h4[^\"]*\">(.*?)</h2>", client.get(f"/honor-roll/2026?lang={lang}").text, re.S)
+    individuals = [h for h in headings if ("爱心" if lang == "zh_CN" else "Caring") in h]
+    assert len(individuals) == 1, headings
+    assert "<span" not in individuals[0], individuals[0]  # 爱心个人 is its kind: said once, not twice
+
+
 def test_english_pages_read_as_english(client, world):
     _published(world)
     page = client.get("/honor-roll/2026?lang=en")
