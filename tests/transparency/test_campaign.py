@@ -103,3 +103,9 @@ def test_the_page_counts_down_and_shows_this_years_totals(app, client):
     assert 'data-total="cny_fen">¥12,500.50<' in html
     assert 'data-count="villages">1<' in html and f'data-count="people">{need.people}<' in html
     assert "campaign.js" in html and "<script>" not in html  # no inline script (CSP)
+
+
+def test_counts_are_written_with_thousands_separators(app, client):
+    need = World().need(S.PUBLISHED, unit="goods", goods_item="棉被", title="过冬棉被", target=20_000)
+    _verify(need, 12_345, datetime.now(timezone.utc) - timedelta(minutes=5))
+    assert 'data-total="goods">12,345 件<' in client.get("/campaign").get_data(as_text=True)
