@@ -176,6 +176,24 @@ def test_the_curators_flow_through_the_workbench(client, world):
     assert "荣誉证书" in client.get("/honor-roll/2026").text
 
 
+def test_an_organisation_page_shows_its_places_on_published_rolls(client, world):
+    a, _b = _noticed(world)
+    assert "data-honors" not in client.get(f"/helpers/{a.id}").text  # a roll in 公示 is not an honor yet
+    db.session.execute(update(HonorRollEdition).where(HonorRollEdition.id == world.edition.id)
+                       .values(notice_ends_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    revision = roll.publish(world.admin, world.edition)
+    roll.publish_correction(world.admin, world.edition, "更正一处笔误")
+    page = client.get(f"/helpers/{a.id}").text
+    codes = re.findall(r'data-honor="([^"]+)"', page)
+    latest = roll.current_revision(world.edition)
+    assert latest.number == revision.number + 1
+    # One place per edition, from the latest revision, linking to the entry's page.
+    assert codes == [e.code for e in latest.entries if e.organization_id == a.id]
+    assert f'href="/honor-roll/entries/{codes[0]}"' in page and "第 1 名" in page
+    assert "Honor roll" in client.get(f"/helpers/{a.id}?lang=en").text
+
+
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_a_section_names_the_kind_only_where_the_category_does_not(client, world, lang):
     world.help(world.person("王爱心"), 300_000)

@@ -6,7 +6,7 @@ agreed to show; objectors never appear.
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
 from ..extensions import db
 from ..needs.models import Need
@@ -149,6 +149,21 @@ def _row(source, **extra):
                funds_fen=source.funds_fen, jobs_filled=source.jobs_filled, jobs_retained=source.jobs_retained,
                villages_helped=source.villages_helped, beneficiaries=source.beneficiaries,
                deliveries_count=source.deliveries_count, score=source.score, citation=source.citation, **extra)
+
+
+def honors_of(organization):
+    """The organisation's places on published rolls, newest edition first: the entries of each
+    edition's latest sealed revision (a correction replaces what revision 1 said)."""
+    latest = (select(HonorRollRevision.edition_id, func.max(HonorRollRevision.number).label("number"))
+              .where(HonorRollRevision.sealed.is_(True)).group_by(HonorRollRevision.edition_id).subquery())
+    return db.session.scalars(
+        select(HonorRollEntry).join(HonorRollEntry.revision)
+        .join(latest, and_(latest.c.edition_id == HonorRollRevision.edition_id,
+                           latest.c.number == HonorRollRevision.number))
+        .join(HonorRollEdition, HonorRollEdition.id == HonorRollRevision.edition_id)
+        .where(HonorRollEntry.organization_id == organization.id,
+               HonorRollEdition.status == EditionStatus.PUBLISHED.value)
+        .order_by(HonorRollEdition.year.desc(), HonorRollEntry.category_position)).all()
 
 
 def entry_by_code(code):

@@ -15,6 +15,12 @@ from .models import EditionStatus
 bp = Blueprint("honor_roll", __name__)
 
 
+@bp.record_once
+def _template_globals(state):
+    # A global, so the organisation page's honors section needs no change to its view.
+    state.app.jinja_env.globals.update(honors_of=public.honors_of)
+
+
 def _objection_form(the_roll):
     form = ObjectionForm()
     form.candidate_id.choices = options([("", _("整份名单"))] + [
