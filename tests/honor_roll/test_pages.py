@@ -150,6 +150,9 @@ def test_the_curators_flow_through_the_workbench(client, world):
     assert computed.status_code == 200 and "计算完成" in computed.text
     bench = client.get("/curate/honor-roll/2026")
     assert "甲企业" in bench.text and "还没有事迹" in bench.text
+    headings = [re.sub(r"<[^>]+>|\s+", " ", h).split() for h in
+                re.findall(r"<h3[^>]*data-category-heading>(.*?)</h3>", bench.text, re.S)]
+    assert ["先进民营企业", "民营企业"] in headings and ["爱心个人"] in headings, headings  # a kind named once
     first, second = [c for _r, c in roll.honored(world.category("enterprise"))]
     refused = post_form(client, f"/curate/honor-roll/candidates/{first.id}/exclude", {"reason": ""},
                         page="/curate/honor-roll/2026")
