@@ -102,9 +102,6 @@ def _honor_roll(args, env, figures):
         print(f"honor roll: the computation failed: {problem[0]}")
         return
     figures["honor_roll"] = dict(pair.split("=", 1) for pair in line.split(":", 1)[1].split())
-    hr = figures["honor_roll"]
-    print(f"honor roll: {int(hr['deliveries']):,} verified deliveries in the period, aggregate {float(hr['aggregate_s']):.2f} s, "
-          f"whole job {float(hr['job_s']):.2f} s (median of {args.honor_roll_runs})")
 
 
 def _measure(name, server, path, cookie, args):
@@ -332,8 +329,9 @@ def _report(figures, results):
     if "index_docs_per_s" in figures and figures["index_docs_per_s"]:
         print(f"index build: {figures['index_docs_per_s']:.0f} documents/s")
     if figures.get("honor_roll"):
-        print(f"honor roll: aggregate {float(figures['honor_roll']['aggregate_s']):.2f} s, "
-              f"job {float(figures['honor_roll']['job_s']):.2f} s for {int(figures['honor_roll']['deliveries']):,} deliveries")
+        hr = figures["honor_roll"]
+        print(f"honor roll: {int(hr['deliveries']):,} verified deliveries in the period, aggregate "
+              f"{float(hr['aggregate_s']):.2f} s, whole job {float(hr['job_s']):.2f} s (medians)")
     print("ratio to hello-world (same run):")
     ratios = {}
     for name, result in results.items():

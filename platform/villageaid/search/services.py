@@ -118,8 +118,9 @@ def held_indexing():
     finally:
         held = sess.info.pop(HELD, {})
         for kind, ids in sorted(held.items()):
+            ids = sorted(ids)
             for first in range(0, len(ids), BATCH):
-                queue.defer("jobs.search.index_objects", kind, sorted(ids)[first:first + BATCH], queue="search")
+                queue.defer("jobs.search.index_objects", kind, ids[first:first + BATCH], queue="search")
         if held:
             queue.commit()
 
