@@ -30,6 +30,7 @@ import sys
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -142,8 +143,14 @@ INVARIANTS = {
 
 def inconsistencies(db):
     """The invariants the lifecycles keep, checked over the whole data set: a list of what fails."""
-    return [f"{what} ({count:,} rows)" for what, sql in INVARIANTS.items()
-            if (count := db.session.scalar(text(sql)))]
+    from villageaid.pledges.services import stale_credited_facts
+
+    problems = [f"{what} ({count:,} rows)" for what, sql in INVARIANTS.items()
+                if (count := db.session.scalar(text(sql)))]
+    stale = db.session.scalar(select(func.count()).select_from(stale_credited_facts().subquery()))
+    if stale:
+        problems.append(f"a delivery's copies of its pledge's and need's facts are not theirs ({stale:,} rows)")
+    return problems
 
 
 def uscc(rng, region6):
@@ -412,7 +419,7 @@ class Generator:
                 pledge["plan"] = "分三期建设，每期完工后由村委会验收。"
             if pstatus in ("declined", "cancelled"):
                 pledge["reason"] = "计划调整"
-            made = self._deliveries(pledge, kind, per_pledge, delivery_id)
+            made = self._deliveries(pledge, need, kind, per_pledge, delivery_id)
             if pledge["status"] == "delivering" and not pledge["delivered"]:
                 pledge["status"] = "accepted"  # too small to be half delivered
             delivery_id += len(made)
@@ -420,11 +427,15 @@ class Generator:
             pledges.append(pledge)
         return pledges, deliveries
 
-    def _deliveries(self, pledge, kind, per_pledge, delivery_id):
-        """Deliveries whose sums make the pledge's status true (delivering: part; delivered…: all)."""
+    def _deliveries(self, pledge, need, kind, per_pledge, delivery_id):
+        """Deliveries whose sums make the pledge's status true (delivering: part; delivered…: all), each
+        with the facts it copies from its pledge and need (as the lifecycle's report_delivery writes them)."""
+        from villageaid.pledges.models import credited_facts
+
         rng, status = self.rng, pledge["status"]
         if status not in ("delivering", "delivered", "confirmed", "verified"):
             return []
+        credited = credited_facts(SimpleNamespace(**pledge, need=SimpleNamespace(**need)))
         count = max(1, min(pledge["quantity"], round(rng.expovariate(1 / per_pledge)) or 1))
         total = pledge["quantity"] if status != "delivering" else max(1, pledge["quantity"] // 2)
         if status == "delivering" and total == pledge["quantity"]:
@@ -444,7 +455,7 @@ class Generator:
             row = {"id": delivery_id + number + 1, "pledge_id": pledge["id"], "need_id": pledge["need_id"],
                    "quantity": quantity, "delivered_on": min(on, self.today), "note": "按计划交付",
                    "status": dstatus, "reported_by_id": pledge["pledger_id"], "created_at": self.now,
-                   "status_changed_at": self.now}
+                   "status_changed_at": self.now, **credited}
             if dstatus in ("confirmed", "verified"):
                 row.update(confirmed_at=self.now)
             if dstatus == "disputed":
@@ -465,7 +476,7 @@ class Generator:
                          "quantity": 1, "delivered_on": self.today, "note": "", "status": "rejected",
                          "reported_by_id": pledge["pledger_id"], "decided_by_id": self.curator_id,
                          "decided_at": self.now, "decision_note": "凭证不清", "created_at": self.now,
-                         "status_changed_at": self.now})
+                         "status_changed_at": self.now, **credited})
         if pledge["status"] in ("delivered", "confirmed", "verified"):
             # The pledge's status follows from its sums, as the lifecycle would have set it.
             pledge["status"] = ("verified" if pledge["verified"] == pledge["quantity"] else

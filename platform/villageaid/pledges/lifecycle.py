@@ -40,7 +40,7 @@ from ..timeutil import utcnow
 from . import evidence as evidence_files
 from . import services
 from .models import (CLAIMING_DELIVERIES, DELIVERY_STATUS_LABELS, LIVE_STATES, PLEDGE_STATUS_LABELS,
-                     RETENTION_MONTHS, Delivery, DeliveryStatus, Pledge, PledgeKind, PledgeStatus)
+                     RETENTION_MONTHS, Delivery, DeliveryStatus, Pledge, PledgeKind, PledgeStatus, credited_facts)
 
 P, D = PledgeStatus, DeliveryStatus
 
@@ -362,7 +362,7 @@ def report_delivery(actor, pledge, values, uploads=()):
     need = pledge.need
     _add(Need, need, delivered=quantity)
     delivery = Delivery(pledge_id=pledge.id, need_id=need.id, reported_by_id=actor.id, status=D.REPORTED.value,
-                        status_changed_at=utcnow(), **clean)
+                        status_changed_at=utcnow(), **credited_facts(pledge), **clean)
     db.session.add(delivery)
     db.session.flush()
     evidence_files.store_all(delivery, prepared, actor)

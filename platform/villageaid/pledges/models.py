@@ -252,8 +252,14 @@ class Delivery(db.Model):
         CheckConstraint("completion_percent IS NULL OR (completion_percent BETWEEN 0 AND 100)", name="completion_range"),
         CheckConstraint("retained_3m IS NULL OR (retained_3m BETWEEN 0 AND quantity)", name="retained_3m_range"),
         CheckConstraint("retained_6m IS NULL OR (retained_6m BETWEEN 0 AND quantity)", name="retained_6m_range"),
+        # A delivery counts for one name at most: an organisation's, or a person's (who did not pledge anonymously).
+        CheckConstraint("honoree_organization_id IS NULL OR honoree_user_id IS NULL", name="one_honoree"),
         Index("ix_delivery_status_need", "status", "need_id"),
         Index("ix_delivery_status_decided", "status", "decided_at", "id"),  # the latest verified (home page)
+        # The honor roll's aggregate (honor_roll/compute.py): every column it reads, in the order it groups by,
+        # so it is one index-only scan in honoree order without a join or a sort.
+        Index("ix_delivery_honor_roll", "status", "honoree_organization_id", "honoree_user_id", "village_id", "need_id",
+              "need_unit", "need_poor_people", "decided_at", "need_category", "quantity", "retained_3m"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -277,6 +283,16 @@ class Delivery(db.Model):
     decision_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     status_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # Copies of facts of its pledge and need that never change once the pledge is made (`credited_facts`),
+    # written with the delivery: the honor roll aggregates a million deliveries without joining them to
+    # pledges and needs. tests/honor_roll/test_copied_facts.py walks every lifecycle path against them.
+    honoree_organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))  # the pledge's
+    honoree_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # the pledger, if named (see there)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"))
+    need_unit: Mapped[str] = mapped_column(String(20))
+    need_category: Mapped[str] = mapped_column(String(20))
+    need_poor_people: Mapped[int] = mapped_column(Integer)
 
     pledge = relationship("Pledge", back_populates="deliveries", lazy="joined", innerjoin=True)
     reported_by = relationship("User", foreign_keys=[reported_by_id])
@@ -335,6 +351,21 @@ class Delivery(db.Model):
 
     def __repr__(self):
         return f"<Delivery {self.id} {self.status} {self.quantity}>"
+
+
+def credited_facts(pledge):
+    """What a delivery of `pledge` copies from it and its need (`Delivery.honoree_organization_id` …).
+
+    The honoree is who the help is publicly credited to: the organisation the pledge was made for, else
+    the person who pledged — unless they pledged anonymously, when it counts for no name at all.
+    Needs are edited only as drafts and pledges never change hands, so the copies stay true; the
+    migration that added them (0010) fills them with the same rule in SQL.
+    """
+    need = pledge.need
+    named_person = pledge.organization_id is None and not pledge.anonymous
+    return {"honoree_organization_id": pledge.organization_id,
+            "honoree_user_id": pledge.pledger_id if named_person else None, "village_id": pledge.village_id,
+            "need_unit": need.unit, "need_category": need.category, "need_poor_people": need.poor_people}
 
 
 class Evidence(db.Model):
