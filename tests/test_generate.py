@@ -44,6 +44,17 @@ def test_the_invariant_checks_catch_a_wrong_total(generated):
     assert generate.inconsistencies(db) == ["a need's pledged is not the sum of its live pledges (1 rows)"]
 
 
+def test_the_invariant_checks_catch_a_delivery_whose_copies_drifted(generated):
+    """A delivery's copies of its pledge's and need's facts (what the honor roll reads) are checked too."""
+    delivery = db.session.scalars(select(Delivery).order_by(Delivery.id)).first()
+    assert (delivery.village_id, delivery.need_poor_people) == (delivery.pledge.village_id,
+                                                                delivery.pledge.need.poor_people)
+    delivery.need_poor_people += 1
+    db.session.commit()
+    assert generate.inconsistencies(db) == [
+        "a delivery's copies of its pledge's and need's facts are not theirs (1 rows)"]
+
+
 def test_the_site_reads_the_generated_data(generated):
     client = generated.test_client()
     need = db.session.scalars(select(Need).where(Need.status == "in_delivery").order_by(Need.id)).first()
