@@ -100,6 +100,13 @@ def assert_the_roll_follows_the_sources(edition):
             assert total == len(order)
             assert [(p, f.owner_id, f.score) for p, f in rows] == \
                 [(p, f.owner_id, f.score) for p, f in enumerate(order, start=1)], (kind, need_category)
+            if len(order) >= 3:  # the best one, and curated honorees found wherever they stand
+                curated = {order[-1].owner_id, order[len(order) // 2].owner_id}
+                total, rows = compute.ranking(edition, need_category, {kind: 1}, {kind: curated})[kind]
+                places = {f.owner_id: p for p, f in enumerate(order, start=1)}
+                assert total == len(order)
+                assert [(p, f.owner_id) for p, f in rows] == \
+                    sorted((places[o], o) for o in curated | {order[0].owner_id}), (kind, need_category)
     for category in edition.categories:
         kind = HonoreeKind(category.honoree_kind)
         owners = [f.owner_id for f in compute.aggregate_kinds(edition, category.need_category)[kind]]
