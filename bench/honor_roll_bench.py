@@ -13,7 +13,8 @@ after one warm-up:
 - job: the whole computation job (`compute.run`): the aggregates, the deliveries behind every kept
   candidate, and replacing the candidates in one transaction.
 
-It prints the deliveries in scope, the candidates per category, both times, and last
+It prints the deliveries in scope, the candidates per category, both times (wall, this process's CPU,
+and with PostgreSQL on this machine the server's CPU, read from /proc), and last
 
     bench-honor-roll: deliveries=N aggregate_s=S job_s=S aggregate_cpu_s=S job_cpu_s=S
 

@@ -94,19 +94,21 @@ def assert_the_roll_follows_the_sources(edition):
             assert {f.owner_id: f for f in found[kind]} == expected.get(kind, {}), (kind, need_category)
         everyone = {kind: 10 ** 6 for kind in HonoreeKind}
         ranked = compute.ranking(edition, need_category, everyone)
-        for kind in HonoreeKind:
+        orders = {kind: scoring.rank(list(expected.get(kind, {}).values()), edition.weights) for kind in HonoreeKind}
+        for kind, order in orders.items():
             total, rows = ranked[kind]
-            order = scoring.rank(list(expected.get(kind, {}).values()), edition.weights)
             assert total == len(order)
             assert [(p, f.owner_id, f.score) for p, f in rows] == \
                 [(p, f.owner_id, f.score) for p, f in enumerate(order, start=1)], (kind, need_category)
-            if len(order) >= 3:  # the best one, and curated honorees found wherever they stand
-                curated = {order[-1].owner_id, order[len(order) // 2].owner_id}
-                total, rows = compute.ranking(edition, need_category, {kind: 1}, {kind: curated})[kind]
-                places = {f.owner_id: p for p, f in enumerate(order, start=1)}
-                assert total == len(order)
-                assert [(p, f.owner_id) for p, f in rows] == \
-                    sorted((places[o], o) for o in curated | {order[0].owner_id}), (kind, need_category)
+        # The best of each kind, and curated honorees found wherever they stand, every kind in one pass.
+        curated = {kind: {order[-1].owner_id, order[len(order) // 2].owner_id} for kind, order in orders.items()
+                   if order}
+        ranked = compute.ranking(edition, need_category, {kind: 1 for kind in HonoreeKind}, curated)
+        for kind, order in orders.items():
+            places = {f.owner_id: p for p, f in enumerate(order, start=1)}
+            wanted = curated.get(kind, set()) | {f.owner_id for f in order[:1]}
+            assert ranked[kind][0] == len(order)
+            assert [(p, f.owner_id) for p, f in ranked[kind][1]] == sorted((places[o], o) for o in wanted), kind
     for category in edition.categories:
         kind = HonoreeKind(category.honoree_kind)
         owners = [f.owner_id for f in compute.aggregate_kinds(edition, category.need_category)[kind]]

@@ -17,7 +17,7 @@ import logging
 from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import (BigInteger, String, and_, case, cast, delete, distinct, func, insert, literal, or_, select, text,
-                        tuple_, type_coerce, union_all)
+                        type_coerce)
 
 from ..accounts.models import User
 from ..extensions import db
@@ -167,48 +167,26 @@ def ranking(edition, need_category=None, limits=None, curated=None):
              + literal(w["weight_jobs"]) * (100 * o.retained + 50 * (o.jobs - o.retained))
              + literal(w["weight_villages"] * 100) * o.villages + literal(w["weight_beneficiaries"] * 100) * o.poor)
     owner = func.coalesce(o.org_id, o.person_id)
-    # Materialized once (it holds the aggregate), then read for each kind's best, the curated honorees'
-    # places and each kind's count: neither database sorts all 122k honorees, as a window over them did.
     scored = (select(o.org_id, o.person_id, o.funds, o.jobs, o.retained, o.villages, o.poor, o.n, o.first,
                      kind.label("kind"), owner.label("owner_id"), score.label("score"))
               .select_from(per_owner).outerjoin(Organization, Organization.id == o.org_id)
-              .outerjoin(User, User.id == o.person_id).where(kind.is_not(None))
-              .cte("scored").prefix_with("MATERIALIZED"))
+              .outerjoin(User, User.id == o.person_id).subquery())
     c = scored.c
-    columns = [c.owner_id, c.kind, c.funds, c.jobs, c.retained, c.villages, c.poor, c.n, c.first, c.score]
-
-    def best_first(t):  # the published order: score, funds, jobs, villages, first verification, id
-        return [t.score.desc(), t.funds.desc(), t.jobs.desc(), t.villages.desc(), t.first.asc(), t.owner_id.asc()]
-
-    def place(t):  # the same order as one ascending row value, to count who stands before
-        return tuple_(-t.score, -t.funds, -t.jobs, -t.villages, t.first, t.owner_id)
-
-    parts = []
-    for k in HonoreeKind:
-        if limits.get(k, 0) > 0:
-            best = select(*columns).where(c.kind == k.value).order_by(*best_first(c)).limit(limits[k]).subquery()
-            parts.append(select(*best.c, func.row_number().over(order_by=best_first(best.c)).label("position")))
-        if curated.get(k):
-            other = scored.alias("other")
-            before = select(func.count()).where(other.c.kind == c.kind, place(other.c) < place(c)).scalar_subquery()
-            parts.append(select(*columns, (before + 1).label("position"))
-                         .where(c.kind == k.value, c.owner_id.in_(sorted(curated[k]))))
-    counts = select(c.kind, func.count().label("candidates")).group_by(c.kind).subquery()
+    ranked = (select(c.owner_id, c.kind, c.funds, c.jobs, c.retained, c.villages, c.poor, c.n, c.first, c.score,
+                     func.row_number().over(partition_by=c.kind, order_by=[
+                         c.score.desc(), c.funds.desc(), c.jobs.desc(), c.villages.desc(), c.first.asc(),
+                         c.owner_id.asc()]).label("position"),
+                     func.count().over(partition_by=c.kind).label("candidates"))
+              .where(c.kind.is_not(None)).subquery())
+    r = ranked.c
+    wanted = [and_(r.kind == k.value, r.position <= limits.get(k, 0)) for k in HonoreeKind]
+    wanted += [and_(r.kind == k.value, r.owner_id.in_(sorted(ids))) for k, ids in curated.items() if ids]
     found = {k: (0, []) for k in HonoreeKind}
-    counts_of = {}
-    if not parts:
-        return found
-    wanted = union_all(*parts).subquery()
-    w_ = wanted.c
-    result = db.session.execute(select(*w_, counts.c.candidates).join(counts, counts.c.kind == w_.kind)
-                                .order_by(w_.kind, w_.position))
-    seen = set()
-    for owner_id, kind_, funds_, jobs_, retained_, villages, poor, n, first, score_, position, total in result:
+    counts = {}
+    for owner_id, kind_, funds_, jobs_, retained_, villages, poor, n, first, score_, position, total in \
+            db.session.execute(select(ranked).where(or_(*wanted)).order_by(r.kind, r.position)):
         kind_ = HonoreeKind(kind_)
-        counts_of[kind_] = total
-        if (kind_, owner_id) in seen:  # curated, and among the best too
-            continue
-        seen.add((kind_, owner_id))
+        counts[kind_] = total
         figures = scoring.Figures(owner_id=owner_id, funds_fen=int(funds_), jobs_filled=int(jobs_),
                                   jobs_retained=int(retained_), villages_helped=int(villages), beneficiaries=int(poor),
                                   deliveries_count=int(n), first_verified_at=as_utc(_instant(first)))
@@ -216,7 +194,7 @@ def ranking(edition, need_category=None, limits=None, curated=None):
         if figures.score != int(score_):
             raise RuntimeError(f"SQL and scoring.score disagree for {kind_} {owner_id}: {score_} != {figures.score}")
         found[kind_][1].append((int(position), figures))
-    return {k: (counts_of.get(k, 0), rows) for k, (_zero, rows) in found.items()}
+    return {k: (counts.get(k, 0), rows) for k, (_zero, rows) in found.items()}
 
 
 def _tune_for_aggregates():
