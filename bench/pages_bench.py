@@ -77,14 +77,14 @@ def main(argv=None):
     anonymous = app.test_client()
     signed_in = app.test_client()
     if args.lang:
-        anonymous.get(f"/ping?lang={args.lang}")
+        anonymous.get(f"/needs?lang={args.lang}")
     form = signed_in.get("/auth/login").get_data(as_text=True)
     import re
 
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
     signed_in.post("/auth/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
     if args.lang:
-        signed_in.get(f"/ping?lang={args.lang}")
+        signed_in.get(f"/needs?lang={args.lang}")
     print(f"{'page':<16} {'CPU ms p50':>10} {'min':>7} {'queries':>8} {'calls':>9} {'bytes':>8}  path")
     for name, (path, auth) in pages.items():
         client = signed_in if auth else anonymous

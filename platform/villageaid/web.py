@@ -131,6 +131,7 @@ def register_template_helpers(app):
     install_fast_gettext(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["action_label"] = action_label
+    app.jinja_env.globals["layout_part"] = layout_part
     app.jinja_env.filters["fen"] = format_fen
     app.jinja_env.filters["local"] = local_time
 
@@ -140,6 +141,23 @@ def register_template_helpers(app):
 
         unread = unread_count(current_user) if current_user.is_authenticated else 0
         return {"unread_count": unread, "next_poverty_day": next_poverty_day(), "today": local_date_today()}
+
+
+def layout_part(name, *args):
+    """A macro of templates/layout/_parts.html — the head's links, the navigation bar, the guest's links,
+    the footer — as Markup, rendered once per app, language and arguments: they read the same for every
+    visitor, and rendering them on every page was a quarter of a need page's Python calls. Rendered every
+    time when templates auto-reload (debug)."""
+    from flask import current_app, get_template_attribute
+    from flask_babel import get_locale
+    from markupsafe import Markup
+
+    parts = current_app.extensions.setdefault("villageaid.layout_parts", {})
+    key = (name, str(get_locale()), args)
+    html = parts.get(key)
+    if html is None or current_app.jinja_env.auto_reload:
+        html = parts[key] = Markup(get_template_attribute("layout/_parts.html", name)(*args))
+    return html
 
 
 # All-digit patterns read the same in both languages: strftime gives Babel's text at a tenth of the cost
