@@ -1,12 +1,15 @@
 """Pages for needs: browse, read, post and edit, decide, photos, and the curators' review queue."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import get_domain
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 
 from ..audit.services import events_for
 from ..errors import ServiceError
 from ..extensions import db
 from ..formutil import options
+from ..money import format_fen
 from ..policy import curates
 from ..regions.views import choices as region_choices
 from ..villages.models import Village
@@ -33,13 +36,37 @@ CATEGORY_COLORS = {"industry": "primary", "employment": "info", "charity": "warn
                    "consumption": "success", "volunteering": "dark"}
 
 
+def need_amount(need, value):
+    """A quantity in `need`'s unit, as the pages show it: ¥1,250.00, 3 个岗位, 20 件, 8 小时. `need` is a
+    need or anything with its unit, as an attribute or a key (ledger rows are dictionaries)."""
+    unit = need["unit"] if isinstance(need, dict) else need.unit
+    if unit == "cny_fen":
+        return format_fen(value)
+    translations = get_domain().get_translations()  # found once per request (i18n.install_fast_gettext)
+    if unit == "jobs":
+        text = translations.ungettext("%(num)s 个岗位", "%(num)s 个岗位", value)
+    elif unit == "goods":
+        text = translations.ungettext("%(num)s 件", "%(num)s 件", value)
+    else:
+        text = translations.ungettext("%(num)s 小时", "%(num)s 小时", value)
+    return text % {"num": f"{value:,}"}
+
+
+def need_status_badge(need):
+    """The status as a coloured badge (a function: lists call it for every row)."""
+    color = STATUS_COLORS.get(need.status, "secondary")
+    return Markup(f'<span class="badge text-bg-{escape(color)}" data-status="{escape(need.status)}">'
+                  f'{escape(need.status_label)}</span>')
+
+
 @bp.record_once
 def _template_globals(state):
     # Globals, not a context processor: the macros in needs/_macros.html are imported without context.
     from .cards import need_card
 
     state.app.jinja_env.globals.update(need_status_labels=STATUS_LABELS, need_status_colors=STATUS_COLORS,
-                                       category_colors=CATEGORY_COLORS, cached_need_card=need_card)
+                                       category_colors=CATEGORY_COLORS, cached_need_card=need_card,
+                                       need_amount=need_amount, need_status_badge=need_status_badge)
 
 
 def _load(need_id):

@@ -5,6 +5,7 @@ from functools import cache
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, lazyload
 
@@ -21,9 +22,32 @@ from .models import (DELIVERY_STATUS_COLORS, KIND_LABELS, LIVE_STATES, PLEDGE_ST
 bp = Blueprint("pledges", __name__)
 
 
+# Badges and links of list rows, as Python functions: f-strings of escaped values (Markup.format goes
+# through string.Formatter: several times the calls).
+def pledge_status_badge(p):
+    color = PLEDGE_STATUS_COLORS.get(p.status, "secondary")
+    return Markup(f'<span class="badge text-bg-{escape(color)}" data-pledge-status="{escape(p.status)}">'
+                  f'{escape(p.status_label)}</span>')
+
+
+def delivery_status_badge(d):
+    color = DELIVERY_STATUS_COLORS.get(d.status, "secondary")
+    return Markup(f'<span class="badge text-bg-{escape(color)}" data-delivery-status="{escape(d.status)}">'
+                  f'{escape(d.status_label)}</span>')
+
+
+def pledger_link_html(p):
+    """Who pledged, as the public sees them; an organisation links to its page."""
+    if p.organization:
+        href = url_for("organizations.show", org_id=p.organization_id)
+        return Markup(f'<a href="{escape(href)}">{escape(p.public_name)}</a>')
+    return escape(p.public_name)
+
+
 @bp.record_once
 def _template_globals(state):
-    state.app.jinja_env.globals.update(pledge_status_colors=PLEDGE_STATUS_COLORS,
+    state.app.jinja_env.globals.update(pledge_status_badge=pledge_status_badge, delivery_status_badge=delivery_status_badge,
+                                       pledger_link_html=pledger_link_html, pledge_status_colors=PLEDGE_STATUS_COLORS,
                                        delivery_status_colors=DELIVERY_STATUS_COLORS, pledge_kind_labels=KIND_LABELS)
 
 

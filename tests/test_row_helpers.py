@@ -1,0 +1,39 @@
+"""The badges, pledger links and amounts list rows render through Python functions (pledges/views.py,
+needs/views.py), not macros: they must escape what users typed and read as the macros did."""
+from types import SimpleNamespace
+
+from flask_babel import refresh
+
+from villageaid.needs.views import need_amount, need_status_badge
+from villageaid.pledges.views import delivery_status_badge, pledge_status_badge, pledger_link_html
+
+
+def test_pledger_link_escapes_names_and_links_organisations(app):
+    with app.test_request_context("/"):
+        org = SimpleNamespace(organization=object(), organization_id=7, public_name='<b>"甲"</b>企业')
+        person = SimpleNamespace(organization=None, organization_id=None, public_name="<script>x</script>")
+        assert str(pledger_link_html(org)) == '<a href="/helpers/7">&lt;b&gt;&#34;甲&#34;&lt;/b&gt;企业</a>'
+        assert str(pledger_link_html(person)) == "&lt;script&gt;x&lt;/script&gt;"
+
+
+def test_badges_carry_status_colour_and_escaped_label(app):
+    with app.test_request_context("/"):
+        pledge = SimpleNamespace(status="verified", status_label="已<核实>")
+        assert str(pledge_status_badge(pledge)) == (
+            '<span class="badge text-bg-success" data-pledge-status="verified">已&lt;核实&gt;</span>')
+        unknown = SimpleNamespace(status="odd", status_label="?")
+        assert 'text-bg-secondary' in str(delivery_status_badge(unknown))
+        need = SimpleNamespace(status="published", status_label="征集中")
+        assert 'data-status="published">征集中</span>' in str(need_status_badge(need))
+
+
+def test_amounts_in_each_unit_and_language(app):
+    with app.test_request_context("/"):
+        assert need_amount(SimpleNamespace(unit="cny_fen"), 125000050) == "¥1,250,000.50"
+        assert need_amount(SimpleNamespace(unit="jobs"), 1200) == "1,200 个岗位"
+        assert need_amount(SimpleNamespace(unit="goods"), 3) == "3 件"
+        assert need_amount(SimpleNamespace(unit="volunteer_hours"), 8) == "8 小时"
+    with app.test_request_context("/?lang=en"):
+        refresh()  # the test's app context outlives the first request's: forget its locale
+        assert need_amount(SimpleNamespace(unit="jobs"), 1) == "1 job"
+        assert need_amount(SimpleNamespace(unit="jobs"), 1200) == "1,200 jobs"
