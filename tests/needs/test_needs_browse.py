@@ -1,4 +1,5 @@
 """/needs: filters by region (name or code), category, unit and status; sorts; pagination that keeps filters."""
+import json
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -146,15 +147,13 @@ def test_bad_parameters_do_not_break_the_page(catalogue, client):
         assert response.status_code == 200, query
 
 
-def test_counts_are_cached_and_refreshed_by_transitions(catalogue, client, app):
+def test_counts_follow_every_change_at_once(catalogue, client, app):
     assert "共 12 项需求" in client.get("/needs").get_data(as_text=True)
-    # A change behind the app's back is not seen until the cache expires ...
+    # A change behind the app's back is counted at once (the tally's triggers: tests/needs/test_need_tally.py) ...
     db.session.execute(update(Need).where(Need.id == catalogue["yunnan"][0].id).values(status="expired"))
     db.session.commit()
-    assert "共 12 项需求" in client.get("/needs").get_data(as_text=True)
-    app.extensions["villageaid.need_counts"].clear()
     assert "共 11 项需求" in client.get("/needs").get_data(as_text=True)
-    # ... while a lifecycle transition in this process clears it at once.
+    # ... as is a lifecycle transition.
     from villageaid.needs import lifecycle
 
     sichuan = catalogue["sichuan"][0]
@@ -174,20 +173,26 @@ def test_home_counts_real_figures_and_lists_urgent_needs(catalogue, client):
     assert ids(urgent)[:3] == [n.id for n in catalogue["yunnan"]]  # five days left: the soonest
 
 
-def test_home_counters_are_reused_for_the_configured_time(catalogue, app, client, monkeypatch):
-    import time as clock
+def test_home_figures_are_a_snapshot_the_job_rewrites(catalogue, app, client):
+    from jobs import home as home_jobs
+    from villageaid import queue, scheduling
+    from villageaid.main import services as home
 
     def villages(html):
         return int(re.search(r'data-counter="villages">(\d+)<', html).group(1))
 
-    app.config["HOME_FIGURES_CACHE_SECONDS"] = 60
-    now = [1000.0]
-    monkeypatch.setattr(clock, "monotonic", lambda: now[0])
-    before = villages(client.get("/").get_data(as_text=True))
+    html = client.get("/").get_data(as_text=True)  # no snapshot yet: computed on the spot, and stored
+    before = villages(html)
+    snapshot = json.loads(queue.redis_connection().get(home.SNAPSHOT_KEY))
+    assert snapshot["counters"]["villages"] == before and "计算于" in html
     factories.village(name="新认证村")
-    assert villages(client.get("/").get_data(as_text=True)) == before  # within the minute: reused
-    now[0] += 61
+    assert villages(client.get("/").get_data(as_text=True)) == before  # until the job runs: the snapshot
+    assert scheduling.TASKS["home-figures"] == ("jobs.home.refresh_figures", timedelta(seconds=60))
+    home_jobs.refresh_figures()
     assert villages(client.get("/").get_data(as_text=True)) == before + 1
+    queue.redis_connection().delete(home.SNAPSHOT_KEY)  # gone (expired, or Redis was emptied): computed again
+    factories.village(name="又一个认证村")
+    assert villages(client.get("/").get_data(as_text=True)) == before + 2
 
 
 def test_village_page_lists_its_needs(catalogue, client):
