@@ -12,7 +12,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 
 from ..extensions import db
 from ..regions import services as regions
@@ -214,24 +214,30 @@ def conditions(filters):
     return where
 
 
+# The two statements count() runs, built once: the tally rows of one place, category and unit, of one
+# status or of every status published once. '' is "any" (needs/tally.py).
+_TALLY_KEY = [NeedTally.province_code == bindparam("province"), NeedTally.prefecture_code == bindparam("prefecture"),
+              NeedTally.county_code == bindparam("county"), NeedTally.category == bindparam("category"),
+              NeedTally.unit == bindparam("unit")]
+_TALLY_SUM = select(func.coalesce(func.sum(NeedTally.needs), 0))
+COUNT_ONE_STATUS = _TALLY_SUM.where(*_TALLY_KEY, NeedTally.status == bindparam("status"))
+COUNT_PUBLISHED_ONCE = _TALLY_SUM.where(*_TALLY_KEY, NeedTally.published.is_(True))
+
+
 def count(filters):
     """How many needs match: the tally rows of the filters' place, category and unit (one per status)."""
-    place = {"province_code": "", "prefecture_code": "", "county_code": ""}
+    params = {"province": "", "prefecture": "", "county": "", "category": filters.category or "",
+              "unit": filters.unit or ""}
     if filters.county is not None:  # the narrowest place given, as conditions() filters
-        place["county_code"] = filters.county.code
+        params["county"] = filters.county.code
     elif filters.prefecture is not None:
-        place["prefecture_code"] = filters.prefecture.code
+        params["prefecture"] = filters.prefecture.code
     elif filters.province is not None:
-        place["province_code"] = filters.province.code
-    where = [getattr(NeedTally, column) == code for column, code in place.items()]
-    where += [NeedTally.category == (filters.category or ""), NeedTally.unit == (filters.unit or "")]
-    if filters.status == "open":
-        where.append(NeedTally.status == NeedStatus.PUBLISHED.value)
-    elif filters.status == "all":
-        where.append(NeedTally.published.is_(True))
-    else:
-        where.append(NeedTally.status == filters.status)
-    return db.session.scalar(select(func.coalesce(func.sum(NeedTally.needs), 0)).where(*where))
+        params["province"] = filters.province.code
+    if filters.status == "all":
+        return db.session.scalar(COUNT_PUBLISHED_ONCE, params)
+    params["status"] = NeedStatus.PUBLISHED.value if filters.status == "open" else filters.status
+    return db.session.scalar(COUNT_ONE_STATUS, params)
 
 
 # Keyset cursors: "<id>~<sort key>", the key as ISO text or an integer -----------------------
