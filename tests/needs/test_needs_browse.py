@@ -231,3 +231,34 @@ def test_provinces_prefectures_and_counties_by_code_are_reused_detached(app):
         db.session.add(township)
         db.session.flush()
         assert browse._by_code("513431100000") is township  # the session's own row, not a copy
+
+
+def test_home_figures_outlive_a_redis_outage_in_each_process(catalogue, app, client, monkeypatch):
+    """Redis unreachable: the process serves the snapshot it last saw instead of aggregating on every page."""
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from villageaid import queue
+    from villageaid.main import services as home
+
+    def villages(html):
+        return int(re.search(r'data-counter="villages">(\d+)<', html).group(1))
+
+    before = villages(client.get("/").get_data(as_text=True))
+
+    class Down:  # every command fails, as with Redis stopped
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise RedisDown("gone")
+            return fail
+
+    monkeypatch.setattr(queue, "redis_connection", lambda: Down())
+    monkeypatch.setattr(home, "compute", lambda: pytest.fail("computed again while a snapshot was at hand"))
+    factories.village(name="停电时认证的村")
+    html = client.get("/").get_data(as_text=True)
+    assert villages(html) == before and "停电时认证的村" in html  # the figures from the snapshot, the lists live
+    # Older than Redis would have kept it: computed again (and still served, Redis or not).
+    app.extensions["villageaid.home_figures"]["computed_at"] = "2020-01-01T00:00:00+00:00"
+    monkeypatch.undo()
+    monkeypatch.setattr(queue, "redis_connection", lambda: Down())
+    assert villages(client.get("/").get_data(as_text=True)) == before + 1
+    assert app.extensions["villageaid.home_figures"]["computed_at"] > "2020"
