@@ -81,10 +81,6 @@ class Config:
     JOB_HEARTBEAT_SECONDS = int(os.environ.get("JOB_HEARTBEAT_SECONDS", "10"))
     JOB_ABANDONED_AFTER_SECONDS = int(os.environ.get("JOB_ABANDONED_AFTER_SECONDS", "60"))
 
-    # How long a /needs total is reused per filter combination (0: count every time; bench/run.py).
-    NEEDS_COUNT_CACHE_SECONDS = int(os.environ.get("NEEDS_COUNT_CACHE_SECONDS", "60"))
-    # How long the home page's campaign counters are reused per process (0: always computed).
-    HOME_FIGURES_CACHE_SECONDS = int(os.environ.get("HOME_FIGURES_CACHE_SECONDS", "60"))
     # Spike mode: anonymous visitors' home and needs list served from a shared cache this long (0: off).
     PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "10"))
 
@@ -101,7 +97,6 @@ class TestConfig(Config):
     TESTING = True
     RATELIMIT_ENABLED = True
     SCHEDULER_INTERVAL_SECONDS = 0
-    HOME_FIGURES_CACHE_SECONDS = 0  # tests read the counters right after changing rows
     PAGE_CACHE_SECONDS = 0  # tests/test_pagecache.py turns it on
     # Not for production: scrypt costs ~60 ms a hash, and the suite creates hundreds of users.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"

@@ -143,6 +143,7 @@ INVARIANTS = {
 
 def inconsistencies(db):
     """The invariants the lifecycles keep, checked over the whole data set: a list of what fails."""
+    from villageaid.needs import tally
     from villageaid.pledges.services import stale_credited_facts
 
     problems = [f"{what} ({count:,} rows)" for what, sql in INVARIANTS.items()
@@ -150,6 +151,9 @@ def inconsistencies(db):
     stale = db.session.scalar(select(func.count()).select_from(stale_credited_facts().subquery()))
     if stale:
         problems.append(f"a delivery's copies of its pledge's and need's facts are not theirs ({stale:,} rows)")
+    miscounted = db.session.scalar(select(func.count()).select_from(tally.mismatches().subquery()))
+    if miscounted:
+        problems.append(f"the need tally is not the need table's count ({miscounted:,} keys)")
     return problems
 
 

@@ -67,15 +67,15 @@ def test_ping_answers_without_the_database_and_healthz_with_it(app, client, monk
     assert client.get("/healthz").status_code == 500
 
 
-def test_the_needs_count_cache_lifetime_comes_from_the_environment(monkeypatch):
+def test_the_page_cache_lifetime_comes_from_the_environment(monkeypatch):
     import importlib
 
     import config
 
-    monkeypatch.setenv("NEEDS_COUNT_CACHE_SECONDS", "0")
-    assert importlib.reload(config).Config.NEEDS_COUNT_CACHE_SECONDS == 0
-    monkeypatch.delenv("NEEDS_COUNT_CACHE_SECONDS")
-    assert importlib.reload(config).Config.NEEDS_COUNT_CACHE_SECONDS == 60
+    monkeypatch.setenv("PAGE_CACHE_SECONDS", "0")
+    assert importlib.reload(config).Config.PAGE_CACHE_SECONDS == 0
+    monkeypatch.delenv("PAGE_CACHE_SECONDS")
+    assert importlib.reload(config).Config.PAGE_CACHE_SECONDS == 10
 
 
 def test_an_id_past_any_row_is_a_404_not_a_database_error(client):

@@ -1,4 +1,5 @@
 """/needs: filters by region (name or code), category, unit and status; sorts; pagination that keeps filters."""
+import json
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -146,15 +147,13 @@ def test_bad_parameters_do_not_break_the_page(catalogue, client):
         assert response.status_code == 200, query
 
 
-def test_counts_are_cached_and_refreshed_by_transitions(catalogue, client, app):
+def test_counts_follow_every_change_at_once(catalogue, client, app):
     assert "共 12 项需求" in client.get("/needs").get_data(as_text=True)
-    # A change behind the app's back is not seen until the cache expires ...
+    # A change behind the app's back is counted at once (the tally's triggers: tests/needs/test_need_tally.py) ...
     db.session.execute(update(Need).where(Need.id == catalogue["yunnan"][0].id).values(status="expired"))
     db.session.commit()
-    assert "共 12 项需求" in client.get("/needs").get_data(as_text=True)
-    app.extensions["villageaid.need_counts"].clear()
     assert "共 11 项需求" in client.get("/needs").get_data(as_text=True)
-    # ... while a lifecycle transition in this process clears it at once.
+    # ... as is a lifecycle transition.
     from villageaid.needs import lifecycle
 
     sichuan = catalogue["sichuan"][0]
@@ -174,20 +173,26 @@ def test_home_counts_real_figures_and_lists_urgent_needs(catalogue, client):
     assert ids(urgent)[:3] == [n.id for n in catalogue["yunnan"]]  # five days left: the soonest
 
 
-def test_home_counters_are_reused_for_the_configured_time(catalogue, app, client, monkeypatch):
-    import time as clock
+def test_home_figures_are_a_snapshot_the_job_rewrites(catalogue, app, client):
+    from jobs import home as home_jobs
+    from villageaid import queue, scheduling
+    from villageaid.main import services as home
 
     def villages(html):
         return int(re.search(r'data-counter="villages">(\d+)<', html).group(1))
 
-    app.config["HOME_FIGURES_CACHE_SECONDS"] = 60
-    now = [1000.0]
-    monkeypatch.setattr(clock, "monotonic", lambda: now[0])
-    before = villages(client.get("/").get_data(as_text=True))
+    html = client.get("/").get_data(as_text=True)  # no snapshot yet: computed on the spot, and stored
+    before = villages(html)
+    snapshot = json.loads(queue.redis_connection().get(home.SNAPSHOT_KEY))
+    assert snapshot["counters"]["villages"] == before and "计算于" in html
     factories.village(name="新认证村")
-    assert villages(client.get("/").get_data(as_text=True)) == before  # within the minute: reused
-    now[0] += 61
+    assert villages(client.get("/").get_data(as_text=True)) == before  # until the job runs: the snapshot
+    assert scheduling.TASKS["home-figures"] == ("jobs.home.refresh_figures", timedelta(seconds=60))
+    home_jobs.refresh_figures()
     assert villages(client.get("/").get_data(as_text=True)) == before + 1
+    queue.redis_connection().delete(home.SNAPSHOT_KEY)  # gone (expired, or Redis was emptied): computed again
+    factories.village(name="又一个认证村")
+    assert villages(client.get("/").get_data(as_text=True)) == before + 2
 
 
 def test_village_page_lists_its_needs(catalogue, client):
@@ -226,3 +231,34 @@ def test_provinces_prefectures_and_counties_by_code_are_reused_detached(app):
         db.session.add(township)
         db.session.flush()
         assert browse._by_code("513431100000") is township  # the session's own row, not a copy
+
+
+def test_home_figures_outlive_a_redis_outage_in_each_process(catalogue, app, client, monkeypatch):
+    """Redis unreachable: the process serves the snapshot it last saw instead of aggregating on every page."""
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from villageaid import queue
+    from villageaid.main import services as home
+
+    def villages(html):
+        return int(re.search(r'data-counter="villages">(\d+)<', html).group(1))
+
+    before = villages(client.get("/").get_data(as_text=True))
+
+    class Down:  # every command fails, as with Redis stopped
+        def __getattr__(self, name):
+            def fail(*args, **kwargs):
+                raise RedisDown("gone")
+            return fail
+
+    monkeypatch.setattr(queue, "redis_connection", lambda: Down())
+    monkeypatch.setattr(home, "compute", lambda: pytest.fail("computed again while a snapshot was at hand"))
+    factories.village(name="停电时认证的村")
+    html = client.get("/").get_data(as_text=True)
+    assert villages(html) == before and "停电时认证的村" in html  # the figures from the snapshot, the lists live
+    # Older than Redis would have kept it: computed again (and still served, Redis or not).
+    app.extensions["villageaid.home_figures"]["computed_at"] = "2020-01-01T00:00:00+00:00"
+    monkeypatch.undo()
+    monkeypatch.setattr(queue, "redis_connection", lambda: Down())
+    assert villages(client.get("/").get_data(as_text=True)) == before + 1
+    assert app.extensions["villageaid.home_figures"]["computed_at"] > "2020"

@@ -3,8 +3,8 @@
 Every filter is a column of the need row (region codes and totals are copied there) and every
 sort has an index led by status, or by province and status. Next/previous links carry a keyset
 cursor (the last row's sort key and id), so paging deep stays an index range scan; a bare
-`page=N` (a bookmark, or a jump) falls back to OFFSET. Totals are counted once per filter
-combination and cached for a minute (NOTES.md: COUNT(*) is the slow part on PostgreSQL).
+`page=N` (a bookmark, or a jump) falls back to OFFSET. Totals are read from the need tally, which
+triggers keep exact (needs/tally.py; NOTES.md: COUNT(*) is the slow part on PostgreSQL).
 """
 import time
 from dataclasses import dataclass, field
@@ -12,18 +12,18 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 
 from ..extensions import db
 from ..regions import services as regions
 from ..regions.models import Level, Region
 from ..timeutil import as_utc
-from .models import CATEGORY_LABELS, Category, Need, NeedStatus, Unit
+from .models import CATEGORY_LABELS, Category, Need, NeedStatus, NeedTally, Unit
 
 PER_PAGE = 20
 MAX_PER_PAGE = 100
 MAX_OFFSET = 20_000  # deeper than this, use the cursor links (or narrow the filters)
-COUNT_CACHE_SIZE = 5000
+NATIONAL_CACHE_SIZE = 5000
 
 # name → (column, descending). The id breaks ties in the same direction, so (key, id) is one row value.
 SORTS = {
@@ -70,10 +70,6 @@ class Filters:
         args.update(changes)
         return {k: v for k, v in args.items() if v not in (None, "")}
 
-    def count_key(self):
-        return (self.region.code if self.region else None, self.region.level if self.region else None,
-                self.category, self.unit, self.status)
-
 
 # Chinese category names are accepted in query strings as well as the codes (category=产业).
 CATEGORY_NAMES = {"产业": "industry", "就业": "employment", "公益": "charity", "技能": "skills", "消费": "consumption",
@@ -98,7 +94,7 @@ def _by_code(code):
     if region is None or region.level > Level.COUNTY:
         return region
     copy = Region(code=region.code, name=region.name, level=region.level, parent_code=region.parent_code)
-    if len(cache) >= COUNT_CACHE_SIZE:
+    if len(cache) >= NATIONAL_CACHE_SIZE:
         cache.clear()
     cache[code] = (now + NATIONAL_CACHE_SECONDS, copy)
     return copy
@@ -218,19 +214,30 @@ def conditions(filters):
     return where
 
 
+# The two statements count() runs, built once: the tally rows of one place, category and unit, of one
+# status or of every status published once. '' is "any" (needs/tally.py).
+_TALLY_KEY = [NeedTally.province_code == bindparam("province"), NeedTally.prefecture_code == bindparam("prefecture"),
+              NeedTally.county_code == bindparam("county"), NeedTally.category == bindparam("category"),
+              NeedTally.unit == bindparam("unit")]
+_TALLY_SUM = select(func.coalesce(func.sum(NeedTally.needs), 0))
+COUNT_ONE_STATUS = _TALLY_SUM.where(*_TALLY_KEY, NeedTally.status == bindparam("status"))
+COUNT_PUBLISHED_ONCE = _TALLY_SUM.where(*_TALLY_KEY, NeedTally.published.is_(True))
+
+
 def count(filters):
-    """How many needs match, cached per filter combination for NEEDS_COUNT_CACHE_SECONDS."""
-    cache = current_app.extensions.setdefault("villageaid.need_counts", {})
-    key = filters.count_key()
-    now = time.monotonic()
-    hit = cache.get(key)
-    if hit is not None and hit[1] > now:
-        return hit[0]
-    total = db.session.scalar(select(func.count()).select_from(Need).where(*conditions(filters)))
-    if len(cache) >= COUNT_CACHE_SIZE:
-        cache.clear()
-    cache[key] = (total, now + current_app.config.get("NEEDS_COUNT_CACHE_SECONDS", 60))
-    return total
+    """How many needs match: the tally rows of the filters' place, category and unit (one per status)."""
+    params = {"province": "", "prefecture": "", "county": "", "category": filters.category or "",
+              "unit": filters.unit or ""}
+    if filters.county is not None:  # the narrowest place given, as conditions() filters
+        params["county"] = filters.county.code
+    elif filters.prefecture is not None:
+        params["prefecture"] = filters.prefecture.code
+    elif filters.province is not None:
+        params["province"] = filters.province.code
+    if filters.status == "all":
+        return db.session.scalar(COUNT_PUBLISHED_ONCE, params)
+    params["status"] = NeedStatus.PUBLISHED.value if filters.status == "open" else filters.status
+    return db.session.scalar(COUNT_ONE_STATUS, params)
 
 
 # Keyset cursors: "<id>~<sort key>", the key as ISO text or an integer -----------------------

@@ -80,7 +80,6 @@ def transition(need, target, actor, *, action, reason=None, public=True, data=No
         raise TransitionError(need.status, target)
     db.session.refresh(need, ["status", "status_changed_at"])
     record(actor, need, action, from_state=current, to_state=target, reason=reason, public=public, data=data)
-    services.invalidate_counts()
     return need
 
 

@@ -345,3 +345,24 @@ class ScreeningFlag(db.Model):
 
     need = relationship("Need", back_populates="flags")
     rule = relationship("ScreeningRule")
+
+
+class NeedTally(db.Model):
+    """How many needs have one status (and were published once, or not) in one place, category and unit.
+
+    Kept by triggers on `need` (needs/tally.py), never written by the application. '' in a place,
+    category or unit column means "any": every need is counted in 16 rows, so each total the need list
+    shows is read from one row per status.
+    """
+
+    __tablename__ = "need_tally"
+
+    # The key, led by the filters a list always has (place, category, unit), then the statuses it sums.
+    province_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    prefecture_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    category: Mapped[str] = mapped_column(String(20), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(20), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    published: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    needs: Mapped[int] = mapped_column(Integer)

@@ -5,7 +5,6 @@ answers the questions pages ask (which villages may this user post for, what is 
 """
 from datetime import timedelta
 
-from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -249,9 +248,3 @@ def urgent_needs(limit=6):
         select(Need).where(Need.status == NeedStatus.PUBLISHED.value, Need.deadline >= local_date_today())
         .order_by(Need.deadline, Need.id).limit(limit)
     ).all()
-
-
-def invalidate_counts():
-    """Forget cached list totals in this process (other processes' expire by time)."""
-    if has_app_context():
-        current_app.extensions.setdefault("villageaid.need_counts", {}).clear()
