@@ -12,8 +12,10 @@ The ranking is lexicographic over small integer tiers, in this order of weight (
     fairness    1 nobody has a live pledge to any need of the village (该村尚无帮扶方)
 
 ties broken by need id (organisation id for a need's suggestions), so the same data always gives
-the same order. Needs the organisation already has a live pledge on are left out. Every tier is a CASE expression over indexed columns of one table, evaluated by
-the database with ORDER BY … LIMIT; the reasons are then written in Python for the page's rows only.
+the same order. Needs the organisation already has a live pledge on are left out. Every tier is a
+CASE expression over indexed columns of one table (the fairness tier reads `need.village_helped`, the
+row's copy of its village's pledges), evaluated by the database with ORDER BY … LIMIT; the reasons
+are then written in Python for the page's rows only.
 
 Because the first tiers depend only on where a need is, the candidates are read in groups that
 follow the order (invited and paired first, then the paired regions, then the major region, then
@@ -210,17 +212,6 @@ def _rule_condition(rule):
     return Need.province_code == rule.helped_province_code
 
 
-def helped_villages_condition(village_id_column):
-    """SQL: someone helps the village — a live pledge (pledged, accepted … verified) against any of its needs.
-
-    Written as "not given back" so that it is one seek on ix_pledge_village_status, not one per live state.
-    """
-    from ..pledges.models import ENDED_STATES, Pledge
-
-    return exists().where(Pledge.village_id == village_id_column,
-                          Pledge.status.not_in(sorted(s.value for s in ENDED_STATES)))
-
-
 def _need_tiers(profile, today):
     """The labelled CASE expressions of every tier for Need rows."""
     org = profile.org
@@ -243,7 +234,7 @@ def _need_tiers(profile, today):
     urgency = case((Need.deadline <= today + timedelta(days=SOON_DAYS), 2),
                    (Need.deadline <= today + timedelta(days=LATER_DAYS), 1), else_=0) \
         + case((Need.pledged_permille < OPEN_SHARE_PERMILLE, 1), else_=0)
-    fairness = case((helped_villages_condition(Need.village_id), 0), else_=1)
+    fairness = case((Need.village_helped, 0), else_=1)  # the need row's copy of "a live pledge in the village"
     exprs = dict(zip(TIERS, (direct, pairing, proximity, fit, preference, urgency, fairness)))
     return {name: expr.label(name) for name, expr in exprs.items()}
 
@@ -287,17 +278,60 @@ def open_needs_condition(today):
     return and_(Need.status == NeedStatus.PUBLISHED.value, Need.deadline >= today, Need.pledged < Need.target)
 
 
+def _fit_levels(org):
+    """[(level, categories)] of the fit tier, best first: the categories of the needs that can have that fit
+    for `org`; levels no need can have are left out."""
+    categories = {}
+    for category in Category:
+        for unit in Unit:
+            level = fit_of(org.industry, org.kind.value, category.value, unit.value)
+            categories.setdefault(level, set()).add(category.value)
+    return [(level, sorted(categories[level])) for level in (3, 2, 1, 0) if level in categories]
+
+
+def _proximity_conditions(org):
+    """(level, condition) of the proximity tier, best first; a need meets the first that holds (None: the rest)."""
+    near = [(3, and_(Need.province_code == org.province_code, Need.prefecture_code == org.prefecture_code))] \
+        if org.prefecture_code else []
+    return near + [(2, Need.province_code == org.province_code),
+                   (1, Need.province_code.in_(area_provinces(org.province_code))), (0, None)]
+
+
+def _proximities_of(rule, org):
+    """The proximity levels needs under `rule` can have for `org` (its helped side is one province or prefecture)."""
+    if rule.helped_province_code == org.province_code:
+        levels = set()
+        if org.prefecture_code and rule.helped_prefecture_code in (None, org.prefecture_code):
+            levels.add(3)
+        if not org.prefecture_code or rule.helped_prefecture_code != org.prefecture_code:
+            levels.add(2)
+        return levels
+    return {1} if rule.helped_province_code in area_provinces(org.province_code) else {0}
+
+
 def _need_groups(profile, fit):
     """Disjoint conditions whose union is every need, such that every need of a group ranks above every
-    need of the groups after it: invited or paired; then the paired regions, city pairings first; then,
-    outside them, the organisation's prefecture, its province, its major region and the rest, each of
-    these split by fit (`fit` is the fit tier's expression), best first. Reading stops once the page is full.
+    need of the groups after it: invited or paired; then the paired regions, city pairings first, each by
+    proximity; then, outside them, the organisation's prefecture, its province, its major region and the
+    rest. Every group but the first is split by fit (`fit` is the fit tier's expression), best first, so
+    that in each the database ranks only needs equal in every tier before preference. Reading stops once
+    the page is full.
     """
     org, earlier = profile.org, []
 
     def after(condition):
         """`condition`, minus every group before it."""
-        return and_(condition, *[not_(c) for c in earlier])
+        return and_(condition if condition is not None else true(), *[not_(c) for c in earlier])
+
+    fit_levels = _fit_levels(org)
+
+    def by_fit(condition):
+        region = after(condition)
+        for level, categories in fit_levels:
+            # The categories first, so that the database seeks them in the recommendation indexes.
+            yield and_(region, Need.category.in_(categories), fit == level)
+        if condition is not None:
+            earlier.append(condition)
 
     invited, paired = list(profile.invitations), sorted(profile.paired_village_ids)
     direct = [c for c in (Need.id.in_(invited) if invited else None,
@@ -306,20 +340,17 @@ def _need_groups(profile, fit):
         yield or_(*direct)
         earlier.append(or_(*direct))
     for tier in (3, 2, 1):
-        regions = [_rule_condition(rule) for rule, t in profile.rules if t == tier]
-        if regions:
-            yield after(or_(*regions))
-            earlier.append(or_(*regions))
-    near = [and_(Need.province_code == org.province_code, Need.prefecture_code == org.prefecture_code)] \
-        if org.prefecture_code else []
-    near += [Need.province_code == org.province_code, Need.province_code.in_(area_provinces(org.province_code)),
-             None]  # None: the rest
-    for condition in near:
-        region = after(condition) if condition is not None else and_(true(), *[not_(c) for c in earlier])
-        for level in (3, 2, 1, 0):
-            yield and_(region, fit == level)
-        if condition is not None:
-            earlier.append(condition)
+        rules = [rule for rule, t in profile.rules if t == tier]
+        if not rules:
+            continue
+        regions = or_(*[_rule_condition(rule) for rule in rules])
+        levels = set().union(*[_proximities_of(rule, org) for rule in rules])
+        for level, condition in _proximity_conditions(org):
+            if level in levels:
+                yield from by_fit(and_(regions, condition) if condition is not None else regions)
+        earlier.append(regions)
+    for _level, condition in _proximity_conditions(org):
+        yield from by_fit(condition)
 
 
 def needs_for(org, *, page=1, per_page=20, today=None):
