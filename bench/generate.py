@@ -143,13 +143,16 @@ INVARIANTS = {
 
 def inconsistencies(db):
     """The invariants the lifecycles keep, checked over the whole data set: a list of what fails."""
-    from villageaid.pledges.services import stale_credited_facts
+    from villageaid.pledges.services import stale_credited_facts, stale_village_helped
 
     problems = [f"{what} ({count:,} rows)" for what, sql in INVARIANTS.items()
                 if (count := db.session.scalar(text(sql)))]
     stale = db.session.scalar(select(func.count()).select_from(stale_credited_facts().subquery()))
     if stale:
         problems.append(f"a delivery's copies of its pledge's and need's facts are not theirs ({stale:,} rows)")
+    stale = db.session.scalar(select(func.count()).select_from(stale_village_helped().subquery()))
+    if stale:
+        problems.append(f"a need's village_helped is not what its village's pledges say ({stale:,} rows)")
     return problems
 
 
@@ -194,6 +197,10 @@ class Generator:
         self.villages = self._villages(counties)
         self.donors = self._donors(max(100, self.counts["pledges"] // 50))
         self._needs_pledges_deliveries()
+        from villageaid.pledges.services import fill_village_helped
+
+        fill_village_helped()  # the needs' copy of "the village has a live pledge", as the lifecycle keeps it
+        self.db.session.commit()
         self._analyze()
 
     # -- people --------------------------------------------------------------------------------
