@@ -314,7 +314,8 @@ def _need_groups(profile, fit):
     need of the groups after it: invited or paired; then the paired regions, city pairings first, each by
     proximity; then, outside them, the organisation's prefecture, its province, its major region and the
     rest. Every group but the first is split by fit (`fit` is the fit tier's expression), best first, so
-    that in each the database ranks only needs equal in every tier before preference. Reading stops once
+    that in each the database ranks only needs equal in every tier before preference. Yields (condition,
+    split): split is False for the first group, whose needs differ in the first tiers. Reading stops once
     the page is full.
     """
     org, earlier = profile.org, []
@@ -329,7 +330,7 @@ def _need_groups(profile, fit):
         region = after(condition)
         for level, categories in fit_levels:
             # The categories first, so that the database seeks them in the recommendation indexes.
-            yield and_(region, Need.category.in_(categories), fit == level)
+            yield and_(region, Need.category.in_(categories), fit == level), True
         if condition is not None:
             earlier.append(condition)
 
@@ -337,7 +338,7 @@ def _need_groups(profile, fit):
     direct = [c for c in (Need.id.in_(invited) if invited else None,
                           Need.village_id.in_(paired) if paired else None) if c is not None]
     if direct:
-        yield or_(*direct)
+        yield or_(*direct), False
         earlier.append(or_(*direct))
     for tier in (3, 2, 1):
         rules = [rule for rule, t in profile.rules if t == tier]
@@ -353,6 +354,36 @@ def _need_groups(profile, fit):
         yield from by_fit(condition)
 
 
+def _deadline_bands(today):
+    """[(condition, best urgency in it)] over the open needs' deadlines, most urgent first."""
+    soon, later = today + timedelta(days=SOON_DAYS), today + timedelta(days=LATER_DAYS)
+    return [(Need.deadline <= soon, 3), (and_(Need.deadline > soon, Need.deadline <= later), 2),
+            (Need.deadline > later, 1)]
+
+
+def _states_preferences(pref):
+    """Whether the preference tier can differ between needs (the terms `_need_preference` adds up)."""
+    return pref is not None and bool(pref.categories or pref.region_codes or pref.has_budget or pref.job_types)
+
+
+def _ranked_rows(query, key, wanted, bands):
+    """The first `wanted` rows of `query` in ranking order, read band by band (`bands` as `_deadline_bands`,
+    or None: at once), stopping as soon as no need of the bands left can rank among those read.
+
+    Within a group of equal direct, pairing, proximity and fit tiers, and equal preference, urgency decides
+    first, and a band's needs have urgency at most its best: once `wanted` rows rank above that, the
+    band and the later ones are not read. At campaign scale most pages then come from the first band.
+    """
+    if bands is None:
+        return db.session.execute(query.limit(wanted)).all()
+    rows = []
+    for condition, best in bands:
+        if len(rows) >= wanted and rows[wanted - 1].urgency > best:
+            break
+        rows = sorted(rows + db.session.execute(query.where(condition).limit(wanted)).all(), key=key)[:wanted]
+    return rows
+
+
 def needs_for(org, *, page=1, per_page=20, today=None):
     """A page of open needs ranked for `org`, each with its reasons in the current language."""
     today = today or local_date_today()
@@ -361,11 +392,16 @@ def needs_for(org, *, page=1, per_page=20, today=None):
     wanted = page * per_page + 1  # one more than the page, to know whether another follows
     rows = []
     base = and_(open_needs_condition(today), Need.id.not_in(sorted(profile.pledged_need_ids) or [-1]))
-    for group in _need_groups(profile, tiers["fit"].element):
+    # Without stated preferences the preference tier is the same for every need, so urgency comes next.
+    bands = _deadline_bands(today) if not _states_preferences(profile.preference) else None
+
+    def key(row):
+        return (*[-getattr(row, name) for name in TIERS], row.id)
+
+    for group, split in _need_groups(profile, tiers["fit"].element):
         query = (select(Need.id, *tiers.values()).where(base, group)
-                 .order_by(*[t.desc() for t in tiers.values()], Need.id)
-                 .limit(wanted - len(rows)))
-        rows += db.session.execute(query).all()
+                 .order_by(*[t.desc() for t in tiers.values()], Need.id))
+        rows += _ranked_rows(query, key, wanted - len(rows), bands if split else None)
         if len(rows) >= wanted:
             break
     has_more = len(rows) > page * per_page

@@ -1,5 +1,5 @@
 """a need carries whether its village has a live pledge (village_helped), filled from the pledges, and the
-recommendation indexes lead with what the ranking seeks on (status, [province], category) and cover it
+recommendation indexes lead with what the ranking seeks on (status, [province], category, deadline) and cover it
 
 Revision ID: 0011_need_village_helped
 Revises: 0010_delivery_credited_facts
@@ -26,8 +26,7 @@ UPDATE need SET village_helped = EXISTS (
     AND pledge.status NOT IN ('cancelled', 'declined', 'lapsed'))
 """
 
-RANKED = ['deadline', 'prefecture_code', 'unit', 'pledged_permille', 'village_helped', 'pledged', 'target', 'village_id',
-          'id']
+RANKED = ['prefecture_code', 'unit', 'pledged_permille', 'village_helped', 'pledged', 'target', 'village_id', 'id']
 OLD_RANKED = ['prefecture_code', 'category', 'unit', 'pledged_permille', 'pledged', 'target', 'village_id', 'id']
 
 
@@ -37,8 +36,8 @@ def upgrade():
     op.execute(FILL)
     op.drop_index('ix_need_recommend', table_name='need')
     op.drop_index('ix_need_recommend_region', table_name='need')
-    op.create_index('ix_need_recommend', 'need', ['status', 'category', 'province_code', *RANKED])
-    op.create_index('ix_need_recommend_region', 'need', ['status', 'province_code', 'category', *RANKED])
+    op.create_index('ix_need_recommend', 'need', ['status', 'category', 'deadline', 'province_code', *RANKED])
+    op.create_index('ix_need_recommend_region', 'need', ['status', 'province_code', 'category', 'deadline', *RANKED])
 
 
 def downgrade():
