@@ -26,8 +26,8 @@ GUANGXI, GUANGZHOU = pad("450000"), pad("440100")
 
 
 def _county_in(province):
-    return db.session.scalar(select(Region.code).where(Region.level == Level.COUNTY, Region.code.like(province[:2] + "%"))
-                             .order_by(Region.code))
+    return db.session.scalar(select(Region.code).order_by(Region.code)
+                             .where(Region.level == Level.COUNTY, Region.code.like(province[:2] + "%")))
 
 
 def _generate(rng, places, counties, per_village=12):
@@ -109,9 +109,9 @@ def _reference(org):
     today = local_date_today()
     profile = recommend.profile_of(org)
     live = {s.value for s in LIVE_STATES}
-    pledges_ = db.session.execute(select(Pledge.village_id, Pledge.need_id, Pledge.organization_id, Pledge.status)).all()
-    helped = {p.village_id for p in pledges_ if p.status in live}
-    own = {p.need_id for p in pledges_ if p.status in live and p.organization_id == org.id}
+    rows = db.session.execute(select(Pledge.village_id, Pledge.need_id, Pledge.organization_id, Pledge.status)).all()
+    helped = {p.village_id for p in rows if p.status in live}
+    own = {p.need_id for p in rows if p.status in live and p.organization_id == org.id}
     ranked = []
     for need in db.session.scalars(select(Need)):
         if need.status != "published" or need.deadline < today or need.pledged >= need.target or need.id in own:
