@@ -144,7 +144,7 @@ INVARIANTS = {
 def inconsistencies(db):
     """The invariants the lifecycles keep, checked over the whole data set: a list of what fails."""
     from villageaid.needs import tally
-    from villageaid.pledges.services import stale_credited_facts
+    from villageaid.pledges.services import stale_credited_facts, stale_village_helped
 
     problems = [f"{what} ({count:,} rows)" for what, sql in INVARIANTS.items()
                 if (count := db.session.scalar(text(sql)))]
@@ -154,6 +154,9 @@ def inconsistencies(db):
     miscounted = db.session.scalar(select(func.count()).select_from(tally.mismatches().subquery()))
     if miscounted:
         problems.append(f"the need tally is not the need table's count ({miscounted:,} keys)")
+    stale = db.session.scalar(select(func.count()).select_from(stale_village_helped().subquery()))
+    if stale:
+        problems.append(f"a need's village_helped is not what its village's pledges say ({stale:,} rows)")
     return problems
 
 
@@ -198,6 +201,10 @@ class Generator:
         self.villages = self._villages(counties)
         self.donors = self._donors(max(100, self.counts["pledges"] // 50))
         self._needs_pledges_deliveries()
+        from villageaid.pledges.services import fill_village_helped
+
+        fill_village_helped()  # the needs' copy of "the village has a live pledge", as the lifecycle keeps it
+        self.db.session.commit()
         self._analyze()
 
     # -- people --------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from villageaid.matching.models import OrganizationPreference, PreferenceItem  #
 from villageaid.needs.models import Need  # noqa: E402
 from villageaid.organizations.models import Organization  # noqa: E402
 from villageaid.pledges.models import Pledge  # noqa: E402
+from villageaid.pledges.services import fill_village_helped  # noqa: E402
 from villageaid.regions.models import Level, Region  # noqa: E402
 from villageaid.regions.pairing import load_table  # noqa: E402
 
@@ -118,6 +119,7 @@ def main(needs=300_000, orgs=20_000, url=None):
         load_table()
         build_organizations(orgs)
         pledges = build_pledges(orgs)
+        fill_village_helped()  # the needs' copy of their villages' pledges, as the lifecycle keeps it
         cases = {
             "杭州 enterprise (city pairing: 恩施, 黔东南)": organization("杭州", "330000000000", "330100000000"),
             "温州 enterprise (province pairing: 四川)": organization("温州", "330000000000", "330300000000"),

@@ -18,12 +18,13 @@ def _in(column, enum_class):
 
 
 # Covering indexes for the ranking in recommend.py: every column it reads from need, so that SQLite and
-# PostgreSQL rank open needs from an index alone (docs/performance.md, Recommendations). One is led by
-# the deadline, for a reading of every open need; the other by the province, for the regions' groups.
-_RANKED = (Need.prefecture_code, Need.category, Need.unit, Need.pledged_permille, Need.pledged, Need.target,
+# PostgreSQL rank open needs from an index alone (docs/performance.md, Recommendations). The ranking reads
+# one region, fit level and band of deadlines at a time, so both lead with what those seek on: the
+# province (for the regions' groups), the category (fit), then the deadline.
+_RANKED = (Need.prefecture_code, Need.unit, Need.pledged_permille, Need.village_helped, Need.pledged, Need.target,
            Need.village_id, Need.id)
-Index("ix_need_recommend", Need.status, Need.deadline, Need.province_code, *_RANKED)
-Index("ix_need_recommend_region", Need.status, Need.province_code, Need.deadline, *_RANKED)
+Index("ix_need_recommend", Need.status, Need.category, Need.deadline, Need.province_code, *_RANKED)
+Index("ix_need_recommend_region", Need.status, Need.province_code, Need.category, Need.deadline, *_RANKED)
 
 
 class PairingRule(db.Model):

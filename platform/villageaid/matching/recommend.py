@@ -12,8 +12,10 @@ The ranking is lexicographic over small integer tiers, in this order of weight (
     fairness    1 nobody has a live pledge to any need of the village (该村尚无帮扶方)
 
 ties broken by need id (organisation id for a need's suggestions), so the same data always gives
-the same order. Needs the organisation already has a live pledge on are left out. Every tier is a CASE expression over indexed columns of one table, evaluated by
-the database with ORDER BY … LIMIT; the reasons are then written in Python for the page's rows only.
+the same order. Needs the organisation already has a live pledge on are left out. Every tier is a
+CASE expression over indexed columns of one table (the fairness tier reads `need.village_helped`, the
+row's copy of its village's pledges), evaluated by the database with ORDER BY … LIMIT; the reasons
+are then written in Python for the page's rows only.
 
 Because the first tiers depend only on where a need is, the candidates are read in groups that
 follow the order (invited and paired first, then the paired regions, then the major region, then
@@ -210,17 +212,6 @@ def _rule_condition(rule):
     return Need.province_code == rule.helped_province_code
 
 
-def helped_villages_condition(village_id_column):
-    """SQL: someone helps the village — a live pledge (pledged, accepted … verified) against any of its needs.
-
-    Written as "not given back" so that it is one seek on ix_pledge_village_status, not one per live state.
-    """
-    from ..pledges.models import ENDED_STATES, Pledge
-
-    return exists().where(Pledge.village_id == village_id_column,
-                          Pledge.status.not_in(sorted(s.value for s in ENDED_STATES)))
-
-
 def _need_tiers(profile, today):
     """The labelled CASE expressions of every tier for Need rows."""
     org = profile.org
@@ -243,7 +234,7 @@ def _need_tiers(profile, today):
     urgency = case((Need.deadline <= today + timedelta(days=SOON_DAYS), 2),
                    (Need.deadline <= today + timedelta(days=LATER_DAYS), 1), else_=0) \
         + case((Need.pledged_permille < OPEN_SHARE_PERMILLE, 1), else_=0)
-    fairness = case((helped_villages_condition(Need.village_id), 0), else_=1)
+    fairness = case((Need.village_helped, 0), else_=1)  # the need row's copy of "a live pledge in the village"
     exprs = dict(zip(TIERS, (direct, pairing, proximity, fit, preference, urgency, fairness)))
     return {name: expr.label(name) for name, expr in exprs.items()}
 
@@ -287,39 +278,110 @@ def open_needs_condition(today):
     return and_(Need.status == NeedStatus.PUBLISHED.value, Need.deadline >= today, Need.pledged < Need.target)
 
 
+def _fit_levels(org):
+    """[(level, categories)] of the fit tier, best first: the categories of the needs that can have that fit
+    for `org`; levels no need can have are left out."""
+    categories = {}
+    for category in Category:
+        for unit in Unit:
+            level = fit_of(org.industry, org.kind.value, category.value, unit.value)
+            categories.setdefault(level, set()).add(category.value)
+    return [(level, sorted(categories[level])) for level in (3, 2, 1, 0) if level in categories]
+
+
+def _proximity_conditions(org):
+    """(level, condition) of the proximity tier, best first; a need meets the first that holds (None: the rest)."""
+    near = [(3, and_(Need.province_code == org.province_code, Need.prefecture_code == org.prefecture_code))] \
+        if org.prefecture_code else []
+    return near + [(2, Need.province_code == org.province_code),
+                   (1, Need.province_code.in_(area_provinces(org.province_code))), (0, None)]
+
+
+def _proximities_of(rule, org):
+    """The proximity levels needs under `rule` can have for `org` (its helped side is one province or prefecture)."""
+    if rule.helped_province_code == org.province_code:
+        levels = set()
+        if org.prefecture_code and rule.helped_prefecture_code in (None, org.prefecture_code):
+            levels.add(3)
+        if not org.prefecture_code or rule.helped_prefecture_code != org.prefecture_code:
+            levels.add(2)
+        return levels
+    return {1} if rule.helped_province_code in area_provinces(org.province_code) else {0}
+
+
 def _need_groups(profile, fit):
     """Disjoint conditions whose union is every need, such that every need of a group ranks above every
-    need of the groups after it: invited or paired; then the paired regions, city pairings first; then,
-    outside them, the organisation's prefecture, its province, its major region and the rest, each of
-    these split by fit (`fit` is the fit tier's expression), best first. Reading stops once the page is full.
+    need of the groups after it: invited or paired; then the paired regions, city pairings first, each by
+    proximity; then, outside them, the organisation's prefecture, its province, its major region and the
+    rest. Every group but the first is split by fit (`fit` is the fit tier's expression), best first, so
+    that in each the database ranks only needs equal in every tier before preference. Yields (condition,
+    split): split is False for the first group, whose needs differ in the first tiers. Reading stops once
+    the page is full.
     """
     org, earlier = profile.org, []
 
     def after(condition):
         """`condition`, minus every group before it."""
-        return and_(condition, *[not_(c) for c in earlier])
+        return and_(condition if condition is not None else true(), *[not_(c) for c in earlier])
+
+    fit_levels = _fit_levels(org)
+
+    def by_fit(condition):
+        region = after(condition)
+        for level, categories in fit_levels:
+            # The categories first, so that the database seeks them in the recommendation indexes.
+            yield and_(region, Need.category.in_(categories), fit == level), True
+        if condition is not None:
+            earlier.append(condition)
 
     invited, paired = list(profile.invitations), sorted(profile.paired_village_ids)
     direct = [c for c in (Need.id.in_(invited) if invited else None,
                           Need.village_id.in_(paired) if paired else None) if c is not None]
     if direct:
-        yield or_(*direct)
+        yield or_(*direct), False
         earlier.append(or_(*direct))
     for tier in (3, 2, 1):
-        regions = [_rule_condition(rule) for rule, t in profile.rules if t == tier]
-        if regions:
-            yield after(or_(*regions))
-            earlier.append(or_(*regions))
-    near = [and_(Need.province_code == org.province_code, Need.prefecture_code == org.prefecture_code)] \
-        if org.prefecture_code else []
-    near += [Need.province_code == org.province_code, Need.province_code.in_(area_provinces(org.province_code)),
-             None]  # None: the rest
-    for condition in near:
-        region = after(condition) if condition is not None else and_(true(), *[not_(c) for c in earlier])
-        for level in (3, 2, 1, 0):
-            yield and_(region, fit == level)
-        if condition is not None:
-            earlier.append(condition)
+        rules = [rule for rule, t in profile.rules if t == tier]
+        if not rules:
+            continue
+        regions = or_(*[_rule_condition(rule) for rule in rules])
+        levels = set().union(*[_proximities_of(rule, org) for rule in rules])
+        for level, condition in _proximity_conditions(org):
+            if level in levels:
+                yield from by_fit(and_(regions, condition) if condition is not None else regions)
+        earlier.append(regions)
+    for _level, condition in _proximity_conditions(org):
+        yield from by_fit(condition)
+
+
+def _deadline_bands(today):
+    """[(condition, best urgency in it)] over the open needs' deadlines, most urgent first."""
+    soon, later = today + timedelta(days=SOON_DAYS), today + timedelta(days=LATER_DAYS)
+    return [(Need.deadline <= soon, 3), (and_(Need.deadline > soon, Need.deadline <= later), 2),
+            (Need.deadline > later, 1)]
+
+
+def _states_preferences(pref):
+    """Whether the preference tier can differ between needs (the terms `_need_preference` adds up)."""
+    return pref is not None and bool(pref.categories or pref.region_codes or pref.has_budget or pref.job_types)
+
+
+def _ranked_rows(query, key, wanted, bands):
+    """The first `wanted` rows of `query` in ranking order, read band by band (`bands` as `_deadline_bands`,
+    or None: at once), stopping as soon as no need of the bands left can rank among those read.
+
+    Within a group of equal direct, pairing, proximity and fit tiers, and equal preference, urgency decides
+    first, and a band's needs have urgency at most its best: once `wanted` rows rank above that, the
+    band and the later ones are not read. At campaign scale most pages then come from the first band.
+    """
+    if bands is None:
+        return db.session.execute(query.limit(wanted)).all()
+    rows = []
+    for condition, best in bands:
+        if len(rows) >= wanted and rows[wanted - 1].urgency > best:
+            break
+        rows = sorted(rows + db.session.execute(query.where(condition).limit(wanted)).all(), key=key)[:wanted]
+    return rows
 
 
 def needs_for(org, *, page=1, per_page=20, today=None):
@@ -330,11 +392,16 @@ def needs_for(org, *, page=1, per_page=20, today=None):
     wanted = page * per_page + 1  # one more than the page, to know whether another follows
     rows = []
     base = and_(open_needs_condition(today), Need.id.not_in(sorted(profile.pledged_need_ids) or [-1]))
-    for group in _need_groups(profile, tiers["fit"].element):
+    # Without stated preferences the preference tier is the same for every need, so urgency comes next.
+    bands = _deadline_bands(today) if not _states_preferences(profile.preference) else None
+
+    def key(row):
+        return (*[-getattr(row, name) for name in TIERS], row.id)
+
+    for group, split in _need_groups(profile, tiers["fit"].element):
         query = (select(Need.id, *tiers.values()).where(base, group)
-                 .order_by(*[t.desc() for t in tiers.values()], Need.id)
-                 .limit(wanted - len(rows)))
-        rows += db.session.execute(query).all()
+                 .order_by(*[t.desc() for t in tiers.values()], Need.id))
+        rows += _ranked_rows(query, key, wanted - len(rows), bands if split else None)
         if len(rows) >= wanted:
             break
     has_more = len(rows) > page * per_page

@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
-                        String, Text, text)
+                        String, Text, false, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -142,6 +142,10 @@ class Need(db.Model):
     # Share pledged in ‰, for the "least pledged" sort. Not a generated column (Alembic's SQLite batch
     # mode cannot copy those); a CHECK keeps it in step instead, so use `pledged_values()` to change pledged.
     pledged_permille: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Whether anyone has a live pledge to any need of the village (该村已有帮扶方): the recommendations'
+    # fairness tier, copied here so that they rank from this row alone. Kept exact by the pledge
+    # lifecycle (`pledges.services.sync_village_helped`) and by `needs.services.create_need`.
+    village_helped: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     # unit == jobs
     job_title: Mapped[str | None] = mapped_column(String(80))

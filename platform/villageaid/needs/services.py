@@ -127,6 +127,12 @@ def can_post_for(user, village):
     return village.is_verified and (village.is_member(user) or curates(user, village.code))
 
 
+def _village_helped(village_id):
+    from ..pledges.services import village_helped_condition
+
+    return bool(db.session.scalar(select(village_helped_condition(village_id))))
+
+
 def create_need(actor, village, values, uploads=()):
     """Save a new draft for `village` (代发布 when `actor` is a curator, not a member); returns it."""
     if not (village.is_member(actor) or curates(actor, village.code)):
@@ -140,7 +146,7 @@ def create_need(actor, village, values, uploads=()):
         raise ServiceError(_l("请更正标出的项目。"), fields=errors)
     need = Need(village_id=village.id, province_code=village.province_code, prefecture_code=village.prefecture_code,
                 county_code=village.county_code, posted_by_id=actor.id, on_behalf=not village.is_member(actor),
-                status=NeedStatus.DRAFT.value, **clean)
+                status=NeedStatus.DRAFT.value, village_helped=_village_helped(village.id), **clean)
     db.session.add(need)
     db.session.flush()
     record(actor, need, "create", to_state=NeedStatus.DRAFT, data={"on_behalf": need.on_behalf} if need.on_behalf else None)

@@ -227,6 +227,7 @@ def make_pledge(actor, need, values, idempotency_key=None):
     from ..matching.services import mark_pledge
 
     mark_pledge(pledge)  # 结对帮扶: made for an organisation paired with the village
+    services.sync_village_helped(pledge.village_id)  # the village now has a helper (recommendations' fairness)
     record(actor, pledge, "pledge", to_state=P.PLEDGED, public=True,
            data={"quantity": quantity, "organization_id": pledge.organization_id})
     needs_lifecycle.on_pledged_total_changed(need, actor)
@@ -247,6 +248,7 @@ def _release(pledge, actor):
         update(Need).where(Need.id == need.id).values(**pledged_values(Need.pledged - pledge.quantity))
         .execution_options(synchronize_session=False)
     )
+    services.sync_village_helped(pledge.village_id)  # its last live pledge may have gone
     needs_lifecycle.on_pledged_total_changed(need, actor)
     _touch(need)
     _check_completion(need, actor)

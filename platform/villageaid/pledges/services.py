@@ -8,7 +8,7 @@ import secrets
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, exists, func, or_, select, update
 
 from ..errors import PermissionDenied, ServiceError
 from ..extensions import db
@@ -17,8 +17,8 @@ from ..organizations.models import Organization
 from ..policy import scope_filters
 from ..timeutil import local_date_today, to_local
 from ..villages.models import Village
-from .models import (CLAIMING_DELIVERIES, LIVE_STATES, MAX_EVIDENCE, Delivery, DeliveryStatus, Evidence, Pledge,
-                     PledgeKind, PledgeStatus, kind_for)
+from .models import (CLAIMING_DELIVERIES, ENDED_STATES, LIVE_STATES, MAX_EVIDENCE, Delivery, DeliveryStatus, Evidence,
+                     Pledge, PledgeKind, PledgeStatus, kind_for)
 
 P, D = PledgeStatus, DeliveryStatus
 
@@ -434,3 +434,34 @@ def stale_credited_facts():
                        Delivery.village_id != Pledge.village_id, Delivery.need_unit != Need.unit,
                        Delivery.need_category != Need.category, Delivery.need_poor_people != Need.poor_people))
             .order_by(Delivery.id))
+
+
+# 该村已有帮扶方: the need row's copy of "someone has a live pledge in the village" -------------------
+
+def village_helped_condition(village_id_column):
+    """SQL: someone helps the village — a live pledge (pledged, accepted … verified) against any of its needs.
+
+    Written as "not given back" so that it is one seek on ix_pledge_village_status, not one per live state.
+    """
+    return exists().where(Pledge.village_id == village_id_column,
+                          Pledge.status.not_in(sorted(s.value for s in ENDED_STATES)))
+
+
+def sync_village_helped(village_id):
+    """Bring `need.village_helped` of every need of the village in line with its pledges; the pledge
+    lifecycle calls it when a pledge is made or given back (the only changes of "live")."""
+    helped = village_helped_condition(village_id)
+    db.session.execute(update(Need).where(Need.village_id == village_id, Need.village_helped != helped)
+                       .values(village_helped=helped).execution_options(synchronize_session=False))
+
+
+def stale_village_helped():
+    """The ids of needs whose `village_helped` is not what their village's pledges say, as a SELECT: empty
+    unless something wrote around the lifecycle (the tests and bench/generate.py's check run it)."""
+    return select(Need.id).where(Need.village_helped != village_helped_condition(Need.village_id)).order_by(Need.id)
+
+
+def fill_village_helped():
+    """Set every need's `village_helped` from the pledges, in one statement (bulk loads, the migration's rule)."""
+    db.session.execute(update(Need).values(village_helped=village_helped_condition(Need.village_id))
+                       .execution_options(synchronize_session=False))
