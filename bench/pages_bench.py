@@ -41,7 +41,7 @@ def main(argv=None):
     parser.add_argument("--save", help="a folder: write each page's body there (to diff two versions)")
     parser.add_argument("--sample", help="a page name: pyinstrument over --rounds requests (pip install pyinstrument)")
     args = parser.parse_args(argv)
-    os.environ.update(NEEDS_COUNT_CACHE_SECONDS="0", HOME_FIGURES_CACHE_SECONDS="0", PAGE_CACHE_SECONDS="0",
+    os.environ.update(PAGE_CACHE_SECONDS="0",
                       SCHEDULER_INTERVAL_SECONDS="0", RATELIMIT_ENABLED="0")
     os.environ.pop("REDIS_URL", None)
     if args.database_url:

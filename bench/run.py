@@ -7,7 +7,8 @@
    /tmp/villageaid-bench-<scale>, reused when it is already there) or in --database-url.
 2. Search index: `flask search rebuild` (timed: documents per second), reused when it reads well.
 3. gunicorn with --workers sync workers and the app preloaded, on a free port, with every cache off
-   (the /needs totals, the home counters, the page cache): these figures are uncached.
+   (the page cache; the /needs totals come from the need tally and the home figures from their
+   snapshot, as in production): these figures are uncached.
 4. For each page, ApacheBench (`ab`, Debian's apache2-utils) with --concurrency keep-alive clients for
    --seconds after a warm-up: requests/s, p50 and p99 latency, and non-2xx answers. The first case is
    /ping, a hello-world endpoint of the same app (same middleware, no database): the ceiling.
@@ -56,8 +57,8 @@ def main(argv=None):
     data_dir = Path(args.data_dir or f"/tmp/villageaid-bench-{args.scale}")
     data_dir.mkdir(parents=True, exist_ok=True)
     # PYTHONPATH: this checkout's code, not the editable install's (a copy of a commit measures that commit).
-    env = dict(os.environ, DATA_DIR=str(data_dir), SECRET_KEY="bench-" + "x" * 40, NEEDS_COUNT_CACHE_SECONDS="0",
-               HOME_FIGURES_CACHE_SECONDS="0", PAGE_CACHE_SECONDS="0", SCHEDULER_INTERVAL_SECONDS="0",
+    env = dict(os.environ, DATA_DIR=str(data_dir), SECRET_KEY="bench-" + "x" * 40,
+               PAGE_CACHE_SECONDS="0", SCHEDULER_INTERVAL_SECONDS="0",
                RATELIMIT_ENABLED="0", PYTHONPATH=f"{ROOT}{os.pathsep}{ROOT / 'platform'}")
     env.pop("REDIS_URL", None)
     if args.database_url:
@@ -70,7 +71,7 @@ def main(argv=None):
     if not args.reuse_index:
         _index(env, figures)
     results = {}
-    print("uncached (count cache, home counters and page cache off):")
+    print("uncached (page cache off):")
     with _server(env, args.workers) as server:
         base = server.base
         for name, (path, cookie) in _targets(env, base).items():
@@ -78,7 +79,7 @@ def main(argv=None):
     if args.honor_roll_runs:  # before spike mode: it publishes the roll that /honor-roll then shows
         _honor_roll(args, env, figures)
     # Spike mode: anonymous pages from the shared page cache (Redis when --redis-url is given).
-    spike = dict(env, PAGE_CACHE_SECONDS="10", HOME_FIGURES_CACHE_SECONDS="60", NEEDS_COUNT_CACHE_SECONDS="60")
+    spike = dict(env, PAGE_CACHE_SECONDS="10")
     if args.redis_url:
         spike["REDIS_URL"] = args.redis_url
     print(f"spike mode (page cache on, {'Redis ' + args.redis_url if args.redis_url else 'per-process fakeredis'}):")
