@@ -42,6 +42,11 @@ class Config:
 
     PASSWORD_HASH_METHOD = "scrypt"
 
+    # `flask search rebuild` (and the repair job) read and analyse the documents in this many
+    # forked processes (empty: one per core), in parts of this many rows each.
+    SEARCH_BUILD_PROCS = int(os.environ.get("SEARCH_BUILD_PROCS") or 0) or None
+    SEARCH_BUILD_PART_SIZE = 5000
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

@@ -24,6 +24,7 @@ dictionary even if ``configure()`` was never called.  Changing
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -95,6 +96,15 @@ _AUTONOMOUS = re.compile(
 # Chinese IME, mapped one character to one character so offsets stay valid.
 _HALF_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _HALF_WIDTH[0x3000] = 0x20
+
+# jieba cuts text block by block: runs of ideographs, letters and digits (its own pattern,
+# jieba.re_han_default) and the text between them, each segmented without looking at the others.
+_BLOCK = jieba.re_han_default
+
+#: Blocks whose segmentation is kept per process.  Documents repeat a lot of them: every need of a
+#: village names the same province, prefecture, county, township and village, and campaign texts
+#: share their phrases (消费扶贫, 农民专业合作社).  An entry is ~1 KB.
+SEGMENT_CACHE_BLOCKS = 50_000
 
 _log = logging.getLogger(__name__)
 _init_lock = threading.Lock()
@@ -181,6 +191,21 @@ def segment(text: str) -> list[tuple[str, int, int]]:
     黔<mark>东南</mark>).
     """
     ensure_ready()
+    out: list[tuple[str, int, int]] = []
+    offset = 0
+    for block in _BLOCK.split(text):
+        if not block:
+            continue
+        words = _segment_block(block)
+        out.extend(words if not offset else [(w, start + offset, end + offset) for w, start, end in words])
+        offset += len(block)
+    return out
+
+
+@functools.lru_cache(maxsize=SEGMENT_CACHE_BLOCKS)
+def _segment_block(text: str) -> tuple[tuple[str, int, int], ...]:
+    """``segment`` of one of jieba's blocks, offsets from its start: jieba cuts a text as the
+    concatenation of its blocks' cuts, so segmenting block by block gives the same words."""
     freq = jieba.dt.FREQ
     out: list[tuple[str, int, int]] = []
     for word, start, end in jieba.dt.tokenize(text):
@@ -197,7 +222,7 @@ def segment(text: str) -> list[tuple[str, int, int]]:
                     group.append((word[i : i + size], start + i, start + i + size))
         group.sort(key=lambda w: (w[1], w[2]))
         out.extend(group)
-    return out
+    return tuple(out)
 
 
 def place_aliases(place: str) -> list[str]:
@@ -207,13 +232,19 @@ def place_aliases(place: str) -> list[str]:
     恩施州, 广西壮族自治区 is 广西.  Indexing these with the place lets a search
     for 凉山州 find every village there.
     """
+    return list(_place_aliases(place))
+
+
+@functools.lru_cache(maxsize=SEGMENT_CACHE_BLOCKS)
+def _place_aliases(place: str) -> tuple[str, ...]:
+    """place_aliases, remembered: the same places recur in thousands of documents."""
     aliases = []
     for word, _start, _end in precise_words(place):
         match = _AUTONOMOUS.fullmatch(word)
         if match:
             level = match["level"]
             aliases.append(match["base"] + ("" if level == "区" else level))
-    return aliases
+    return tuple(aliases)
 
 
 class JiebaTokenizer(Tokenizer):

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import itertools
 import logging
 import os
 import pickle
@@ -46,7 +47,7 @@ import time
 import traceback
 import warnings
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -60,6 +61,7 @@ from whoosh.util.filelock import FileLock, try_for
 from whoosh.writing import IndexWriter
 
 from search_index.analyzer import place_aliases
+from search_index.build import Part, build_in_parts
 from search_index.errors import IndexLocked, IndexUnavailable
 from search_index.schema import KINDS, make_schema
 
@@ -369,11 +371,21 @@ class SearchIndex:
 
     def rebuild(
         self,
-        docs: Iterable[Mapping[str, Any]],
+        docs: Iterable[Mapping[str, Any]] = (),
         total: int | None = None,
         progress: Callable[[int, int | None], Any] | None = None,
+        *,
+        parts: Sequence[Part] | None = None,
+        procs: int = 1,
+        initializer: Callable[[], Any] | None = None,
     ) -> int:
         """Build a fresh index from ``docs`` in a new directory, then swap it in.
+
+        Or from ``parts`` instead: zero-argument callables each returning an iterable of
+        documents, indexed in order.  With ``procs`` > 1 they are read and analysed in that
+        many forked processes (see ``search_index.build``; ``initializer`` runs first in
+        each), which builds the same index as one process does, several times faster.  Fork
+        only from a process without other threads at work.
 
         ``progress(done, total)`` is called every few hundred documents and
         once at the end.  The live index keeps serving searches meanwhile; its
@@ -383,17 +395,59 @@ class SearchIndex:
         old directory.  Documents must have distinct ``doc_id``s.  Returns the
         number of documents indexed.
         """
+        if parts is not None and procs > 1:
+            def build(directory: str) -> int:
+                return build_in_parts(
+                    directory, parts, document_fields, procs=procs, initializer=initializer,
+                    progress=None if progress is None else (lambda done: progress(done, total)),
+                )
+        else:
+            if parts is not None:
+                docs = itertools.chain.from_iterable(part() for part in parts)
+
+            def build(directory: str) -> int:
+                return self._add_all(directory, docs, total, progress)
+
         if self._live_dir() is None:
-            return self._build_and_swap(docs, total, progress)
+            return self._build_and_swap(build, total, progress)
         _live, lock = self._acquire(lock_only=True)
         try:
-            return self._build_and_swap(docs, total, progress)
+            return self._build_and_swap(build, total, progress)
         finally:
             _release_quietly(lock)
 
+    @staticmethod
+    def _add_all(
+        directory: str,
+        docs: Iterable[Mapping[str, Any]],
+        total: int | None,
+        progress: Callable[[int, int | None], Any] | None,
+    ) -> int:
+        """Index ``docs`` into the new, empty index in ``directory`` in this process."""
+        writer = whoosh_index.open_dir(directory).writer(limitmb=256)
+        seen: set[str] = set()
+        done = 0
+        try:
+            for doc in docs:
+                fields = document_fields(doc)
+                if fields["doc_id"] in seen:
+                    raise ValueError(f"duplicate doc_id in rebuild: {fields['doc_id']}")
+                seen.add(fields["doc_id"])
+                # add_document, not update_document: the index is new,
+                # so there is nothing to replace and no lookup to pay for.
+                writer.add_document(**fields)
+                done += 1
+                if progress is not None and done % _PROGRESS_EVERY == 0:
+                    progress(done, total)
+        except BaseException:
+            _release_quietly(writer)
+            raise
+        writer.commit()
+        return done
+
     def _build_and_swap(
         self,
-        docs: Iterable[Mapping[str, Any]],
+        build_into: Callable[[str], int],
         total: int | None,
         progress: Callable[[int, int | None], Any] | None,
     ) -> int:
@@ -403,26 +457,8 @@ class SearchIndex:
         build = os.path.join(self._parent, f"{self._name}.{stamp}-{secrets.token_hex(3)}")
         os.mkdir(build)
         try:
-            ix = whoosh_index.create_in(build, make_schema())
-            writer = ix.writer(limitmb=256)
-            seen: set[str] = set()
-            done = 0
-            try:
-                for doc in docs:
-                    fields = document_fields(doc)
-                    if fields["doc_id"] in seen:
-                        raise ValueError(f"duplicate doc_id in rebuild: {fields['doc_id']}")
-                    seen.add(fields["doc_id"])
-                    # add_document, not update_document: the index is new,
-                    # so there is nothing to replace and no lookup to pay for.
-                    writer.add_document(**fields)
-                    done += 1
-                    if progress is not None and done % _PROGRESS_EVERY == 0:
-                        progress(done, total)
-            except BaseException:
-                _release_quietly(writer)
-                raise
-            writer.commit()
+            whoosh_index.create_in(build, make_schema())
+            done = build_into(build)
             old = self._swap_in(build)
         except BaseException:
             shutil.rmtree(build, ignore_errors=True)

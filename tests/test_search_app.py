@@ -122,9 +122,9 @@ def test_a_long_rebuild_runs_in_the_background_while_search_says_so(app, client,
     release = threading.Event()
     real_rebuild = services.rebuild
 
-    def slow_rebuild(progress=None):
+    def slow_rebuild(progress=None, **kwargs):
         release.wait(10)
-        return real_rebuild(progress)
+        return real_rebuild(progress, **kwargs)
 
     monkeypatch.setattr(services, "rebuild", slow_rebuild)
     monkeypatch.setattr(services, "REPAIR_WAIT_SECONDS", 0.05)

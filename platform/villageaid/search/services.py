@@ -5,9 +5,11 @@ index job per kind in the job outbox — so the index only ever sees committed d
 indexes nothing, and every write goes through the "search" queue (one worker: one writer).
 """
 import logging
+import os
 import threading
 import time
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from flask import current_app
@@ -159,29 +161,59 @@ def all_documents():
     Its own session reads committed rows only and, cleared after each batch, keeps memory flat
     without detaching the caller's objects (a rebuild can run inside a request, inline).
     """
+    for source in SOURCES.values():
+        yield from _documents(source)
+
+
+def _documents(source, first_id=None, last_id=None):
+    """The documents of `source`'s public rows with ids in [first_id, last_id], by id."""
     with Session(db.engine) as session:
-        for source in SOURCES.values():
-            last_id = 0
-            while True:
-                rows = session.scalars(
-                    select(source.model).where(source.public(), source.model.id > last_id)
-                    .order_by(source.model.id).limit(BATCH)
-                ).all()
-                if not rows:
-                    break
-                for obj in rows:
-                    yield with_stamp(source.to_document(obj))
-                last_id = rows[-1].id
-                session.expunge_all()
+        last_seen = 0 if first_id is None else first_id - 1
+        while True:
+            condition = [source.public(), source.model.id > last_seen]
+            if last_id is not None:
+                condition.append(source.model.id <= last_id)
+            rows = session.scalars(select(source.model).where(*condition).order_by(source.model.id).limit(BATCH)).all()
+            if not rows:
+                break
+            for obj in rows:
+                yield with_stamp(source.to_document(obj))
+            last_seen = rows[-1].id
+            session.expunge_all()
+
+
+def document_parts(size=None):
+    """`all_documents` cut into parts of `size` rows, in its order: (count, [callable → documents])."""
+    size = size or current_app.config["SEARCH_BUILD_PART_SIZE"]
+    parts = []
+    count = 0
+    for source in SOURCES.values():
+        ids = db.session.scalars(select(source.model.id).where(source.public()).order_by(source.model.id)).all()
+        count += len(ids)
+        for first in range(0, len(ids), size):
+            chunk = ids[first:first + size]
+            parts.append(partial(_documents, source, chunk[0], chunk[-1]))
+    return count, parts
 
 
 def count_public():
     return sum(db.session.scalar(select(func.count()).select_from(s.model).where(s.public())) for s in SOURCES.values())
 
 
-def rebuild(progress=None):
-    """Recreate the index from the database in a new directory and swap it in."""
-    return get_index().rebuild(all_documents(), total=count_public(), progress=progress)
+def rebuild(progress=None, procs=None):
+    """Recreate the index from the database in a new directory and swap it in.
+
+    The documents are read and analysed in `procs` processes (default SEARCH_BUILD_PROCS, else
+    one per core), forked: call it with procs=1 from a process with other threads at work. An
+    in-memory database is not shared with forked processes: built in this one.
+    """
+    procs = procs or current_app.config.get("SEARCH_BUILD_PROCS") or os.cpu_count() or 1
+    if db.engine.url.database in (None, "", ":memory:"):
+        procs = 1
+    total, parts = document_parts()
+    engine = db.engine
+    return get_index().rebuild(total=total, progress=progress, parts=parts, procs=procs,
+                               initializer=lambda: engine.dispose(close=False))
 
 
 def verify():
@@ -209,7 +241,7 @@ def sync():
     return len(missing) + len(stale) + len(extra)
 
 
-def repair():
+def repair(procs=None):
     """Rebuild the index unless it reads well, then catch up with rows changed meanwhile.
 
     Idempotent: several processes may each have found the index broken and asked for a repair;
@@ -217,7 +249,7 @@ def repair():
     """
     if get_index().check():
         return 0
-    count = rebuild()
+    count = rebuild(procs=procs)
     sync()  # rows committed while the rebuild read the table
     return count
 
@@ -237,7 +269,7 @@ def _repair_in_background():
     def work():
         with app.app_context():
             try:
-                repair()
+                repair(procs=1)  # a web process's threads: no forking here
             except Exception:  # a thread has nobody to raise to
                 log.exception("search index repair failed")
             finally:
