@@ -502,6 +502,12 @@ class Generator:
                                              f"(SELECT coalesce(max(id), 1) FROM \"{table}\"))"))
         self.db.session.execute(text("ANALYZE"))
         self.db.session.commit()
+        if self.db.engine.dialect.name == "postgresql":
+            # A loaded table's pages are not yet marked all-visible, so an index-only scan still reads the
+            # table for every row (the honor roll's aggregate took 3.4 s instead of 2): VACUUM marks them,
+            # as autovacuum would in time on a server. It cannot run inside a transaction.
+            with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM"))
 
 
 def _kind(need):
