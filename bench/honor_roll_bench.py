@@ -107,6 +107,7 @@ def publish():
     from villageaid.extensions import db
     from villageaid.honor_roll import lifecycle as roll
     from villageaid.honor_roll.models import EditionStatus
+    from villageaid.timeutil import utcnow
 
     edition = _edition()
     if edition.status == EditionStatus.PUBLISHED.value:
@@ -119,8 +120,9 @@ def publish():
         for rank, candidate in rows:
             if not candidate.citation:
                 roll.set_citation(admin, candidate, f"{category.name}第 {rank} 名：基准测试数据中核实的帮扶。")
-    roll.start_notice(admin, edition)
-    revision = roll.publish(admin, edition, now=edition.notice_ends_at + timedelta(minutes=1))
+    # The notice period as if it had begun notice_days ago, so that the roll is published now, not in the future.
+    roll.start_notice(admin, edition, now=utcnow() - timedelta(days=edition.notice_days, minutes=1))
+    revision = roll.publish(admin, edition)
     print(f"honor roll {edition.year}: published revision {revision.number} with "
           f"{sum(len(rows) for _category, rows in roll.standings(edition))} honorees in "
           f"{time.perf_counter() - started:.1f} s")
