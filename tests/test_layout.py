@@ -2,14 +2,14 @@
 between languages, and never stand in for what depends on the visitor (the signed-in user's links)."""
 from unittest import mock
 
-import flask
-
 from tests import factories
 from tests.conftest import login
 
 
 def test_layout_parts_are_rendered_once_per_language(client):
-    with mock.patch.object(flask, "get_template_attribute", wraps=flask.get_template_attribute) as rendered:
+    from villageaid import web
+
+    with mock.patch.object(web, "get_template_attribute", wraps=web.get_template_attribute) as rendered:
         first = client.get("/needs").get_data(as_text=True)
         client.get("/stats")
         client.get("/needs")

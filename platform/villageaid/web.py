@@ -2,11 +2,12 @@
 from datetime import date
 from urllib.parse import urlsplit
 
-from flask import jsonify, render_template, request
-from flask_babel import format_datetime
+from flask import current_app, get_template_attribute, jsonify, render_template, request
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2 import BytecodeCache
+from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
 from .errors import ServiceError
@@ -123,8 +124,6 @@ def register_errorhandlers(app):
 
 
 def register_template_helpers(app):
-    from flask_babel import get_locale
-
     from .audit.labels import action_label
     from .i18n import install_fast_gettext
 
@@ -148,10 +147,6 @@ def layout_part(name, *args):
     the footer — as Markup, rendered once per app, language and arguments: they read the same for every
     visitor, and rendering them on every page was a quarter of a need page's Python calls. Rendered every
     time when templates auto-reload (debug)."""
-    from flask import current_app, get_template_attribute
-    from flask_babel import get_locale
-    from markupsafe import Markup
-
     parts = current_app.extensions.setdefault("villageaid.layout_parts", {})
     key = (name, str(get_locale()), args)
     html = parts.get(key)
@@ -185,7 +180,7 @@ def next_poverty_day(today=None):
 
 def external_url(endpoint, **values):
     """An absolute link on SITE_URL, inside or outside a request (e-mails sent by jobs and seeds)."""
-    from flask import current_app, has_request_context, url_for
+    from flask import has_request_context, url_for
 
     if has_request_context():
         path = url_for(endpoint, **values)
