@@ -331,7 +331,14 @@ def search(filters, heads=False):
         if offset > MAX_OFFSET:
             filters.errors["page"] = _("页码过大：请使用“下一页”或缩小筛选范围。")
             filters.page, offset = 1, 0
-        query = query.offset(offset)
+        if heads and offset:
+            # A deferred join: the OFFSET skips entries of the sort's index alone (PostgreSQL reads it
+            # index-only, with no heap fetch for each skipped row), then the page's rows are read by id.
+            page_ids = (select(Need.id).where(*conditions(filters)).order_by(*order)
+                        .limit(filters.per_page + 1).offset(offset).subquery())
+            query = (select(*HEAD_COLUMNS, column).join(page_ids, Need.id == page_ids.c.id).order_by(*order))
+        else:
+            query = query.offset(offset)
     rows = list(db.session.execute(query).all()) if heads else _rows(db.session.scalars(query).all())
     more = len(rows) > filters.per_page
     rows = rows[: filters.per_page]
