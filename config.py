@@ -22,7 +22,9 @@ class Config:
     DATA_DIR = os.environ.get("DATA_DIR", str(ROOT / "instance"))
     # None means "SQLite file in DATA_DIR"; create_app fills it in once DATA_DIR is final.
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # pool_use_lifo: the connection used last is reused, so a worker's statements keep reaching the one
+    # connection that has them prepared (pgprepare.py) and spare connections idle out.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_use_lifo": True}
     REDIS_URL = os.environ.get("REDIS_URL")  # unset: jobs run in-process
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")

@@ -106,7 +106,7 @@ def app(app_factory):
 
 def _pg_options(schema):
     # Each test session works in its own schema, so concurrent runs never clobber each other.
-    return {"pool_pre_ping": True, "connect_args": {"options": f"-csearch_path={schema}"}}
+    return {"pool_pre_ping": True, "pool_use_lifo": True, "connect_args": {"options": f"-csearch_path={schema}"}}
 
 
 @pytest.fixture(scope="session")

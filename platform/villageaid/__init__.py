@@ -5,7 +5,7 @@ from flask import Flask
 
 import config as settings
 
-from . import cli, i18n, pagecache, queue, security, web
+from . import cli, i18n, pagecache, pgprepare, queue, security, web
 from .search import services as search_services
 from .extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate, rest_api
 
@@ -54,6 +54,8 @@ def configure(app, overrides):
 def register_extensions(app):
     db.init_app(app)
     _sqlite_pragmas(app)
+    with app.app_context():
+        pgprepare.register(db.engine)
     queue.register_session_events(db.session)
     search_services.register_session_events(db.session)
     pagecache.register_session_events(db.session)

@@ -1,0 +1,69 @@
+"""PostgreSQL: read-only transactions end with COMMIT so that psycopg's prepared statements last
+(pgprepare.py), and nothing that wrote is ever committed by it."""
+import pytest
+from sqlalchemy import func, select, text
+
+from tests import factories
+from villageaid.accounts.models import User
+from villageaid.extensions import db
+from villageaid.pgprepare import is_read
+
+
+@pytest.mark.parametrize("statement, read", [
+    ("SELECT 1", True), ("  select id FROM need", True), ("\nSELECT … FOR UPDATE", True),
+    ("INSERT INTO need VALUES (1)", False), ("UPDATE need SET x = 1", False), ("DELETE FROM need", False),
+    ("WITH gone AS (DELETE FROM need RETURNING id) SELECT count(*) FROM gone", False),
+    ("SAVEPOINT sa_savepoint_1", False), ("SET LOCAL work_mem = '128MB'", False),
+])
+def test_only_selects_count_as_reads(statement, read):
+    assert is_read(statement) is read
+
+
+def _prepared():
+    return db.session.execute(text("SELECT count(*) FROM pg_prepared_statements")).scalar()
+
+
+def test_pages_read_by_prepared_statements_after_a_few_requests(pg_app):
+    client = pg_app.test_client()
+    for _ in range(8):  # psycopg prepares a statement at its sixth run on a connection
+        assert client.get("/needs").status_code == 200
+        # The end of a request in production (here the fixture's app context outlives the requests).
+        db.session.remove()
+    # The fixture's session takes the pooled connection the requests used (the pool reuses the last).
+    assert _prepared() > 0
+
+
+def test_uncommitted_writes_still_roll_back(pg_app):
+    person = factories.user("留名者")
+    db.session.commit()
+    # An ORM change flushed, then reads: the session closes without a commit.
+    person.name = "改了没提交"
+    db.session.flush()
+    db.session.execute(select(func.count()).select_from(User)).scalar()
+    db.session.remove()
+    assert db.session.get(User, person.id).name == "留名者"
+    db.session.remove()
+    # A bulk statement through the session, then a rollback.
+    db.session.execute(text("UPDATE \"user\" SET name = 'bulk' WHERE id = :id"), {"id": person.id})
+    db.session.rollback()
+    assert db.session.get(User, person.id).name == "留名者"
+
+
+def test_a_failed_read_rolls_back_and_the_connection_works_on(pg_app):
+    with pytest.raises(Exception):
+        db.session.execute(text("SELECT no_such_column FROM \"user\"")).all()
+    db.session.rollback()
+    assert db.session.execute(text("SELECT 1")).scalar() == 1
+    db.session.remove()
+    assert db.session.execute(select(func.count()).select_from(User)).scalar() == 0
+
+
+def test_committed_writes_are_kept_and_the_next_read_only_transaction_commits(pg_app):
+    person = factories.user("提交者")
+    db.session.commit()
+    assert db.session.get(User, person.id).name == "提交者"
+    db.session.remove()
+    for _ in range(7):
+        db.session.execute(select(User.name).where(User.id == person.id)).scalar()
+        db.session.remove()
+    assert _prepared() > 0
