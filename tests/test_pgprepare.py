@@ -1,7 +1,7 @@
 """PostgreSQL: read-only transactions end with COMMIT so that psycopg's prepared statements last
 (pgprepare.py), and nothing that wrote is ever committed by it."""
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from tests import factories
 from villageaid.accounts.models import User
@@ -67,3 +67,18 @@ def test_committed_writes_are_kept_and_the_next_read_only_transaction_commits(pg
         db.session.execute(select(User.name).where(User.id == person.id)).scalar()
         db.session.remove()
     assert _prepared() > 0
+
+
+def test_statements_with_a_limit_get_a_generic_plan(pg_app):
+    """LIMIT is written into the SQL: with `LIMIT $1` PostgreSQL planned the statement on every call."""
+    from villageaid.pledges.services import recent_verified
+
+    executed = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _cu, statement, *_a: executed.append(statement))
+    for _ in range(12):
+        recent_verified(limit=6)
+        db.session.remove()
+    assert "LIMIT 6" in executed[-1]
+    plans = db.session.execute(text(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%FROM delivery%'")).all()
+    assert plans and plans[0].generic_plans > 0, plans

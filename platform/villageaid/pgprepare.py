@@ -9,6 +9,13 @@ docs/performance.md). A transaction that ran nothing but SELECTs changes nothing
 ends, so it is committed instead. Any other statement through the engine (INSERT, UPDATE, DELETE,
 SAVEPOINT, SET, a CTE that writes) marks the connection, and then it rolls back as before; so does a
 transaction in error.
+
+A prepared statement is planned once for all parameters (a generic plan) only when that plan is no
+costlier than planning each call with its values; with `LIMIT $1` the planner cannot tell a page of
+20 from a million rows, so every statement with a LIMIT was planned again on every call (the home
+page's latest deliveries: 0.8-2 ms of planning, 0.005 with the LIMIT written in). LIMIT and OFFSET
+are therefore written into the SQL as numbers (SQLAlchemy's "literal execute": the compiled form is
+still cached once); they are integers by construction (`Select.limit` coerces them).
 """
 from psycopg.pq import TransactionStatus
 from sqlalchemy import event
@@ -24,6 +31,15 @@ def register(engine):
     event.listen(engine, "commit", _forget)
     event.listen(engine, "rollback", _before_rollback)
     event.listen(engine, "reset", _before_reset)
+    engine.dialect.statement_compiler = _literal_limits(engine.dialect.statement_compiler)
+
+
+def _literal_limits(compiler_class):
+    class LiteralLimitCompiler(compiler_class):
+        def limit_clause(self, select, **kw):
+            return super().limit_clause(select, **{**kw, "literal_execute": True})
+
+    return LiteralLimitCompiler
 
 
 def is_read(statement):

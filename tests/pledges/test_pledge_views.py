@@ -272,3 +272,28 @@ def test_the_pledge_pages_read_as_english(world, app):
         assert response.status_code == 200, path
         left = chinese_left(response.get_data(as_text=True), typed)
         assert not left, f"Chinese text on {path}?lang=en: {left}"
+
+
+def test_the_home_page_lists_the_latest_verified_deliveries(any_app):
+    world = World()
+    pledges = [bring(world, world.pledge(quantity=1_200_000), P.VERIFIED),
+               bring(world, world.pledge(org=False, quantity=300_000), P.VERIFIED),
+               bring(world, world.pledge(org=False, by=factories.user("不留名的人"), anonymous=True, quantity=50_000),
+                     P.VERIFIED)]
+    codes = [p.code for p in pledges]
+    titles = [p.need.title for p in pledges]
+    unverified = bring(world, world.pledge(quantity=70_000), P.CONFIRMED).code
+    org, donor, village = (world.org.id, world.org.name), world.donor.name, world.village.name
+    db.session.remove()  # what the end of a request does: the page reads everything afresh
+    home = text(any_app.test_client().get("/"))
+    section = home[home.index("data-recent-deliveries"):]
+    section = section[:section.index("</main>")] if "</main>" in section else section
+    assert org[1] in section and f"/helpers/{org[0]}" in section
+    assert donor in section and "爱心人士" in section and "不留名的人" not in home
+    for code, title in zip(codes, titles):
+        assert code in section and title in section
+    assert unverified not in home
+    assert "¥12,000.00" in section and "¥3,000.00" in section and "¥500.00" in section
+    assert section.count(f"向 {village} 交付") == 3
+    # Newest first: the anonymous pledge was verified last.
+    assert section.index(codes[2]) < section.index(codes[1]) < section.index(codes[0])

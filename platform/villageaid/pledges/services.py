@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, func, or_, select, update
+from sqlalchemy.orm import joinedload, lazyload
 
 from ..errors import PermissionDenied, ServiceError
 from ..extensions import db
@@ -416,9 +417,20 @@ def curator_counts(curator):
 
 
 def recent_verified(limit=6):
-    """The latest verified deliveries of public needs, for the home page."""
-    return db.session.scalars(select(Delivery).where(Delivery.status == D.VERIFIED.value)
-                              .order_by(Delivery.decided_at.desc(), Delivery.id.desc()).limit(limit)).all()
+    """The latest verified deliveries, for the home page: each with its pledge, the pledge's need and the
+    need's village, organisation and pledger, and none of what those load by default (regions, a person's
+    roles and memberships). All of it was one join of eleven tables, which PostgreSQL spent 11.7 ms
+    planning on every home page (prepared statements are planned anew while the plan depends on the
+    parameters), and three SELECTs more for the pledgers' roles."""
+    pledge = joinedload(Delivery.pledge, innerjoin=True)
+    need = pledge.joinedload(Pledge.need, innerjoin=True)
+    return db.session.scalars(
+        select(Delivery).where(Delivery.status == D.VERIFIED.value)
+        .order_by(Delivery.decided_at.desc(), Delivery.id.desc()).limit(limit)
+        .options(lazyload("*"), pledge.lazyload("*"), need.lazyload("*"),
+                 need.joinedload(Need.village, innerjoin=True).lazyload("*"),
+                 pledge.joinedload(Pledge.organization).lazyload("*"),
+                 pledge.joinedload(Pledge.pledger, innerjoin=True).lazyload("*"))).all()
 
 
 def stale_credited_facts():
