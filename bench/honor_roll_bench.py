@@ -158,13 +158,13 @@ def measure(runs=5):
         work()  # warm-up: the database's pages into memory, as on a server that has been running
         times, cpu, server = [], [], []
         for _ in range(runs):
-            started_server = _server_cpu()
+            started_server = server_cpu()
             started, started_cpu = time.perf_counter(), time.process_time()
             work()
             times.append(time.perf_counter() - started)
             cpu.append(time.process_time() - started_cpu)
             if started_server is not None:  # read after the clocks: the reading is not the work
-                server.append(_server_cpu() - started_server)
+                server.append(server_cpu() - started_server)
         # On SQLite the database runs in this process, so its CPU time is the work itself, whatever else
         # the machine is doing; PostgreSQL's runs in the server, whose CPU is read from /proc when it
         # runs on this machine.
@@ -183,7 +183,7 @@ def measure(runs=5):
             "job_cpu_s": job_cpu}
 
 
-def _server_cpu():
+def server_cpu():
     """PostgreSQL on this machine: the CPU seconds used so far by the server processes connected to this
     database (the benchmark's own copy; a parallel worker's time is lost when it exits). None elsewhere."""
     from sqlalchemy import text

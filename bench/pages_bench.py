@@ -8,7 +8,8 @@ set bench/generate.py left in DATA_DIR (or --database-url), with every cache ben
 turned off here too. For each page: the median and minimum CPU time per request over --rounds
 (process time, not wall time, so another process sharing the cores does not count), the SQL
 statements per request, and Python function calls per request (cProfile, one request: the count
-is exact and repeatable, a proxy for instructions). `--profile PAGE` prints that page's cProfile
+is exact and repeatable, a proxy for instructions); on PostgreSQL on this machine also the server's
+CPU per request (its backends connected to the database, from /proc: what the workers' CPU leaves out). `--profile PAGE` prints that page's cProfile
 top 40 by cumulative and own time; `--sample PAGE` samples --rounds requests with pyinstrument
 (`pip install pyinstrument`: a profiling aid, not a dependency); `--save DIR` writes each page's
 body, to check that a change renders the same HTML. Compare runs on the same data, and two versions
@@ -85,7 +86,12 @@ def main(argv=None):
     signed_in.post("/auth/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
     if args.lang:
         signed_in.get(f"/needs?lang={args.lang}")
-    print(f"{'page':<16} {'CPU ms p50':>10} {'min':>7} {'queries':>8} {'calls':>9} {'bytes':>8}  path")
+    from honor_roll_bench import server_cpu
+
+    with app.app_context():
+        on_server = server_cpu() is not None
+    print(f"{'page':<16} {'CPU ms p50':>10} {'min':>7} {'queries':>8} {'calls':>9} {'bytes':>8}"
+          + (f" {'server ms':>9}" if on_server else "") + "  path")
     for name, (path, auth) in pages.items():
         client = signed_in if auth else anonymous
         response = client.get(path)
@@ -94,11 +100,15 @@ def main(argv=None):
             client.get(path)
         times = []
         statements[0] = 0
+        with app.app_context():
+            server_before = server_cpu() if on_server else None
         for _ in range(args.rounds):
             started = time.process_time()
             client.get(path)
             times.append((time.process_time() - started) * 1000)
         queries = statements[0] / args.rounds
+        with app.app_context():
+            server = f" {(server_cpu() - server_before) * 1000 / args.rounds:>9.2f}" if on_server else ""
         profile = cProfile.Profile()
         profile.enable()
         body = client.get(path).get_data()
@@ -107,7 +117,7 @@ def main(argv=None):
         if args.save:
             Path(args.save).mkdir(parents=True, exist_ok=True)
             Path(args.save, f"{name}{'.' + args.lang if args.lang else ''}.html").write_bytes(body)
-        print(f"{name:<16} {statistics.median(times):>10.2f} {min(times):>7.2f} {queries:>8.1f} {calls:>9,} {len(body):>8,}  {path}")
+        print(f"{name:<16} {statistics.median(times):>10.2f} {min(times):>7.2f} {queries:>8.1f} {calls:>9,} {len(body):>8,}{server}  {path}")
         if args.sample == name:
             from pyinstrument import Profiler
 
