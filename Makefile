@@ -41,8 +41,9 @@ run: install
 	  $(FLASK) db upgrade && $(FLASK) demo seed --if-empty && $(FLASK) demo accounts && $(FLASK) serve; \
 	else echo "the web application is not built yet"; exit 1; fi
 
-# loadgroup: a module marked xdist_group (an expensive module fixture) runs on one worker.
-PYTEST_ARGS ?= -n 4 --dist loadgroup
+# loadgroup: a module marked xdist_group (an expensive module fixture) runs on one worker; --durations:
+# the slowest tests are printed at every run, to keep the suite inside its ten minutes.
+PYTEST_ARGS ?= -n 4 --dist loadgroup --durations=25
 
 test: install-dev
 	$(PY) -m pytest -q $(PYTEST_ARGS)
