@@ -17,7 +17,7 @@ import logging
 from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import (BigInteger, String, and_, case, cast, delete, distinct, func, insert, literal, or_, select, text,
-                        type_coerce)
+                        type_coerce, union_all)
 
 from ..accounts.models import User
 from ..extensions import db
@@ -167,24 +167,47 @@ def ranking(edition, need_category=None, limits=None, curated=None):
              + literal(w["weight_jobs"]) * (100 * o.retained + 50 * (o.jobs - o.retained))
              + literal(w["weight_villages"] * 100) * o.villages + literal(w["weight_beneficiaries"] * 100) * o.poor)
     owner = func.coalesce(o.org_id, o.person_id)
+    # Materialized once (it holds the aggregate), then read three ways: each kind's best by a top-N sort,
+    # each curated honoree's place, each kind's count. A window over all 122k honorees sorted them all.
     scored = (select(o.org_id, o.person_id, o.funds, o.jobs, o.retained, o.villages, o.poor, o.n, o.first,
                      kind.label("kind"), owner.label("owner_id"), score.label("score"))
               .select_from(per_owner).outerjoin(Organization, Organization.id == o.org_id)
-              .outerjoin(User, User.id == o.person_id).subquery())
+              .outerjoin(User, User.id == o.person_id).where(kind.is_not(None))
+              .cte("scored").prefix_with("MATERIALIZED"))
     c = scored.c
-    ranked = (select(c.owner_id, c.kind, c.funds, c.jobs, c.retained, c.villages, c.poor, c.n, c.first, c.score,
-                     func.row_number().over(partition_by=c.kind, order_by=[
-                         c.score.desc(), c.funds.desc(), c.jobs.desc(), c.villages.desc(), c.first.asc(),
-                         c.owner_id.asc()]).label("position"),
-                     func.count().over(partition_by=c.kind).label("candidates"))
-              .where(c.kind.is_not(None)).subquery())
-    r = ranked.c
-    wanted = [and_(r.kind == k.value, r.position <= limits.get(k, 0)) for k in HonoreeKind]
-    wanted += [and_(r.kind == k.value, r.owner_id.in_(sorted(ids))) for k, ids in curated.items() if ids]
+    columns = [c.owner_id, c.kind, c.funds, c.jobs, c.retained, c.villages, c.poor, c.n, c.first, c.score]
+    tops = [select(*top.c) for top in (
+        select(*columns).where(c.kind == k.value).order_by(*_best_first(c)).limit(limits[k]).subquery()
+        for k in HonoreeKind if limits.get(k, 0) > 0)]
+    parts = []
+    if tops:
+        top = (union_all(*tops) if len(tops) > 1 else tops[0]).subquery()
+        best = select(*top.c, func.row_number().over(partition_by=top.c.kind, order_by=_best_first(top.c))
+                      .label("position")).cte("best")
+        parts.append(select(*best.c))
+    picked = [and_(c.kind == k.value, c.owner_id.in_(sorted(ids))) for k, ids in curated.items() if ids]
+    if picked:
+        # A curated honoree's place is 1 + the number ahead of it: one scan of its kind, made only for those
+        # not among the best (usually none: curators cite the best).
+        other = scored.alias("other")
+        ahead = select(func.count()).where(other.c.kind == c.kind, _ahead(other.c, c)).scalar_subquery()
+        fallen = select(*columns, (ahead + 1).label("position")).where(or_(*picked))
+        if tops:
+            b = best.c
+            fallen = fallen.where(~select(b.owner_id).where(b.kind == c.kind, b.owner_id == c.owner_id).exists())
+        parts.append(fallen)
     found = {k: (0, []) for k in HonoreeKind}
+    if not parts:
+        return found
+    wanted = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    # Each kind's count in one scan, no sort: one row, a column per kind.
+    counts = select(*(func.count().filter(c.kind == k.value).label(k.value) for k in HonoreeKind)).subquery()
+    total = case(*((wanted.c.kind == k.value, counts.c[k.value]) for k in HonoreeKind))
+    statement = (select(*wanted.c, total.label("candidates")).join(counts, literal(True))
+                 .order_by(wanted.c.kind, wanted.c.position))
     counts = {}
     for owner_id, kind_, funds_, jobs_, retained_, villages, poor, n, first, score_, position, total in \
-            db.session.execute(select(ranked).where(or_(*wanted)).order_by(r.kind, r.position)):
+            db.session.execute(statement):
         kind_ = HonoreeKind(kind_)
         counts[kind_] = total
         figures = scoring.Figures(owner_id=owner_id, funds_fen=int(funds_), jobs_filled=int(jobs_),
@@ -195,6 +218,21 @@ def ranking(edition, need_category=None, limits=None, curated=None):
             raise RuntimeError(f"SQL and scoring.score disagree for {kind_} {owner_id}: {score_} != {figures.score}")
         found[kind_][1].append((int(position), figures))
     return {k: (counts.get(k, 0), rows) for k, (_zero, rows) in found.items()}
+
+
+def _best_first(t):
+    """The published order (`scoring.sort_key`): score, funds, jobs, villages, all descending; then the
+    earlier first verification, then the smaller id."""
+    return [t.score.desc(), t.funds.desc(), t.jobs.desc(), t.villages.desc(), t.first.asc(), t.owner_id.asc()]
+
+
+def _ahead(a, b):
+    """`a` stands before `b` in the published order (`_best_first`), as a condition."""
+    condition = a.owner_id < b.owner_id
+    for mine, theirs, more_first in ((a.first, b.first, False), (a.villages, b.villages, True),
+                                     (a.jobs, b.jobs, True), (a.funds, b.funds, True), (a.score, b.score, True)):
+        condition = or_(mine > theirs if more_first else mine < theirs, and_(mine == theirs, condition))
+    return condition
 
 
 def _tune_for_aggregates():
