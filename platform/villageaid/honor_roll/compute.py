@@ -85,32 +85,36 @@ def _per_owner(edition, need_category):
 
 
 def _per_owner_by_need(edition, need_category):
-    """Two levels: per honoree and need (its village, unit and poor people are the need's, so grouping by
-    them too splits nothing), then per honoree with `count(DISTINCT village)`.
+    """Two levels: per honoree and need, then per honoree with `count(DISTINCT village)`.
 
     SQLite: the first level streams off the index in its order. Its planner takes any range as
     selective and would scan the period through ix_delivery_status_decided, looking each row up (2×
     slower): `likely()` tells it what is true at campaign scale, that most verified deliveries fall
-    within an edition's year.
+    within an edition's year. The first level's rows are kept narrow, for the second level sorts them:
+    a need's village, unit and poor people are the need's own (`credited_facts`), so they are read as
+    SQLite's bare columns, not grouped by, and its funds and jobs leave the first level already split
+    by unit (0.92 -> 0.79 s of CPU at campaign scale).
     """
     start, end = period_bounds(edition)
     in_period = [func.likely(Delivery.decided_at >= start), func.likely(Delivery.decided_at < end)]
+    is_funds, is_jobs = Delivery.need_unit == Unit.CNY_FEN.value, Delivery.need_unit == Unit.JOBS.value
     per_need = (select(Delivery.honoree_organization_id.label("org_id"), Delivery.honoree_user_id.label("person_id"),
-                       Delivery.village_id.label("village_id"), Delivery.need_unit.label("unit"),
-                       Delivery.need_poor_people.label("poor"), _whole(Delivery.quantity).label("quantity"),
-                       _whole(func.coalesce(Delivery.retained_3m, 0)).label("retained"), func.count().label("n"),
+                       Delivery.village_id.label("village_id"),
+                       case((is_funds, func.sum(Delivery.quantity)), else_=0).label("funds"),
+                       case((is_jobs, func.sum(Delivery.quantity)), else_=0).label("jobs"),
+                       # NULL when no retention was reported: the second level's sum skips it.
+                       case((is_jobs, func.sum(Delivery.retained_3m)), else_=0).label("retained"),
+                       Delivery.need_poor_people.label("poor"), func.count().label("n"),
                        func.min(Delivery.decided_at).label("first"))
                 .where(*_counted(need_category), *in_period)
                 .group_by(Delivery.honoree_organization_id, Delivery.honoree_user_id, Delivery.village_id,
-                          Delivery.need_id, Delivery.need_unit, Delivery.need_poor_people)
+                          Delivery.need_id)
                 .subquery())
     p = per_need.c
-    funds = case((p.unit == Unit.CNY_FEN.value, p.quantity), else_=0)
-    jobs = case((p.unit == Unit.JOBS.value, p.quantity), else_=0)
-    retained = case((p.unit == Unit.JOBS.value, p.retained), else_=0)
-    return (select(p.org_id, p.person_id, _whole(funds).label("funds"), _whole(jobs).label("jobs"),
-                   _whole(retained).label("retained"), func.count(distinct(p.village_id)).label("villages"),
-                   _whole(p.poor).label("poor"), _whole(p.n).label("n"), func.min(p.first).label("first"))
+    return (select(p.org_id, p.person_id, _whole(p.funds).label("funds"), _whole(p.jobs).label("jobs"),
+                   func.coalesce(_whole(p.retained), 0).label("retained"),
+                   func.count(distinct(p.village_id)).label("villages"), _whole(p.poor).label("poor"),
+                   _whole(p.n).label("n"), func.min(p.first).label("first"))
             .group_by(p.org_id, p.person_id).subquery())
 
 
