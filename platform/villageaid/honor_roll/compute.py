@@ -160,10 +160,12 @@ def ranking(edition, need_category=None, limits=None, curated=None):
     _tune_for_aggregates()
     per_owner = _per_owner(edition, need_category)
     o = per_owner.c
-    kind = case((and_(o.org_id.is_not(None), Organization.status == VerificationStatus.VERIFIED.value),
-                 type_coerce(Organization.kind, String)),
-                (and_(o.person_id.is_not(None), User.public_name_consent.is_(True), User.active.is_(True)),
-                 literal(HonoreeKind.INDIVIDUAL.value)), else_=None)
+    # Joined only where they make an honoree (PostgreSQL hashes the matching rows only): a verified
+    # organisation, a person who agreed to be named. A row is an organisation's or a person's, never both.
+    named_org = and_(Organization.id == o.org_id, Organization.status == VerificationStatus.VERIFIED.value)
+    named_person = and_(User.id == o.person_id, User.public_name_consent.is_(True), User.active.is_(True))
+    kind = case((Organization.id.is_not(None), type_coerce(Organization.kind, String)),
+                (User.id.is_not(None), literal(HonoreeKind.INDIVIDUAL.value)), else_=None)
     w = edition.weights
     # `//`: integer division on both databases (SQLAlchemy's `/` is true division, numeric on PostgreSQL,
     # which would order 1234.9 before 1234.1 where the published rule sees two equal scores of 1234).
@@ -175,8 +177,8 @@ def ranking(edition, need_category=None, limits=None, curated=None):
     # each curated honoree's place, each kind's count. A window over all 122k honorees sorted them all.
     scored = (select(o.org_id, o.person_id, o.funds, o.jobs, o.retained, o.villages, o.poor, o.n, o.first,
                      kind.label("kind"), owner.label("owner_id"), score.label("score"))
-              .select_from(per_owner).outerjoin(Organization, Organization.id == o.org_id)
-              .outerjoin(User, User.id == o.person_id).where(kind.is_not(None))
+              .select_from(per_owner).outerjoin(Organization, named_org).outerjoin(User, named_person)
+              .where(kind.is_not(None))
               .cte("scored").prefix_with("MATERIALIZED"))
     c = scored.c
     columns = [c.owner_id, c.kind, c.funds, c.jobs, c.retained, c.villages, c.poor, c.n, c.first, c.score]
