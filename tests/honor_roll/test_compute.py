@@ -9,7 +9,7 @@ from tests.honor_roll.builders import IN_PERIOD, World, at_, china
 from villageaid.curation import services as curation
 from villageaid.extensions import db
 from villageaid.honor_roll import compute, lifecycle as roll, scoring
-from villageaid.honor_roll.models import HonorRollCandidate, HonorRollComputation
+from villageaid.honor_roll.models import HonoreeKind, HonorRollCandidate, HonorRollComputation
 from villageaid.pledges.models import Delivery
 
 
@@ -198,3 +198,48 @@ def test_equal_scores_are_equal_in_the_database_too(both):
     first, second = _candidates(both, "enterprise")
     assert first.score == second.score
     assert [first.name, second.name] == ["乙企业", "甲企业"]  # equal scores: more funds first
+
+
+def test_the_best_and_the_curated_stand_where_sorting_everyone_puts_them(both):
+    """`ranking()` reads each kind's best and counts who stands before a curated honoree instead of sorting
+    every honoree: at every cut-off — through a run of equal scores split by funds, jobs, the first
+    verification and the id — each kind's best, its count and the places of curated honorees far below the
+    cut, tied at it or among the best are those of the full order, and a kind with no one is empty."""
+    later = IN_PERIOD + timedelta(days=3)
+    enterprises = [both.helper(name=f"企业{i}") for i in range(9)]
+    a, b, c, d, e, f, g, h, i = enterprises
+    both.help(a, 1_000_000, poor_people=40)  # 10 + 20 + 40 = 70 points
+    both.help(b, 100, unit="goods", poor_people=50)  # 70 points, no funds, no jobs: after a and e
+    both.help(c, 1_000_000, poor_people=40, verified_at=later)  # as a, verified later
+    both.help(d, 1_000_000, poor_people=40)  # as a, verified at the same instant: the larger id after
+    both.help(e, 2, unit="jobs", retained_3m=2, poor_people=40)  # 70 points, jobs but no funds
+    both.help(f, 5_000_000, poor_people=40)  # 110 points: first
+    both.help(g, 100_000, poor_people=1)  # 22 points
+    both.help(h, 100_000, poor_people=1, verified_at=later)  # as g, later: last
+    both.help(i, 300_000, poor_people=2)  # 25 points
+    ngos = [both.helper(kind="ngo", name=f"协会{n}") for n in range(3)]
+    for ngo in ngos:
+        both.help(ngo, 500_000, poor_people=10)  # all equal but for the id
+    rejected = both.helper(name="失信企业")
+    both.help(rejected, 9_000_000)
+    curation.decide(both.national, rejected, "rejected", reason="营业执照系伪造")
+    weights = both.edition.weights
+    orders = {kind: [f.owner_id for f in scoring.rank(found, weights)]
+              for kind, found in compute.aggregate_kinds(both.edition).items()}
+    assert orders[HonoreeKind.ENTERPRISE] == [o.id for o in (f, a, d, c, e, b, i, g, h)]
+    assert orders[HonoreeKind.NGO] == sorted(o.id for o in ngos)
+    assert orders[HonoreeKind.INDIVIDUAL] == []
+    everyone = {kind: 10 for kind in HonoreeKind}
+    for cut in range(0, 11):
+        for picked in ([], [h], [d, h], [f, b], [c, g, i, h]):
+            curated = {HonoreeKind.ENTERPRISE: {o.id for o in picked} | {rejected.id, ngos[0].id},
+                       HonoreeKind.NGO: {ngos[2].id}, HonoreeKind.INDIVIDUAL: {a.id}}
+            ranked = compute.ranking(both.edition, None, {kind: cut for kind in HonoreeKind}, curated)
+            for kind, order in orders.items():
+                places = {owner: place for place, owner in enumerate(order, start=1)}
+                wanted = sorted({(places[o], o) for o in order[:cut]}
+                                | {(places[o], o) for o in curated[kind] if o in places})
+                total, rows = ranked[kind]
+                assert [(p, figures.owner_id) for p, figures in rows] == wanted, (kind, cut, picked)
+                assert total == (len(order) if wanted else 0), (kind, cut, picked)
+    assert compute.ranking(both.edition, None, everyone)[HonoreeKind.INDIVIDUAL] == (0, [])

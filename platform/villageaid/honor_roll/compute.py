@@ -17,7 +17,7 @@ import logging
 from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import (BigInteger, String, and_, case, cast, delete, distinct, func, insert, literal, or_, select, text,
-                        type_coerce)
+                        type_coerce, union_all)
 
 from ..accounts.models import User
 from ..extensions import db
@@ -85,32 +85,36 @@ def _per_owner(edition, need_category):
 
 
 def _per_owner_by_need(edition, need_category):
-    """Two levels: per honoree and need (its village, unit and poor people are the need's, so grouping by
-    them too splits nothing), then per honoree with `count(DISTINCT village)`.
+    """Two levels: per honoree and need, then per honoree with `count(DISTINCT village)`.
 
     SQLite: the first level streams off the index in its order. Its planner takes any range as
     selective and would scan the period through ix_delivery_status_decided, looking each row up (2×
     slower): `likely()` tells it what is true at campaign scale, that most verified deliveries fall
-    within an edition's year.
+    within an edition's year. The first level's rows are kept narrow, for the second level sorts them:
+    a need's village, unit and poor people are the need's own (`credited_facts`), so they are read as
+    SQLite's bare columns, not grouped by, and its funds and jobs leave the first level already split
+    by unit (0.92 -> 0.79 s of CPU at campaign scale).
     """
     start, end = period_bounds(edition)
     in_period = [func.likely(Delivery.decided_at >= start), func.likely(Delivery.decided_at < end)]
+    is_funds, is_jobs = Delivery.need_unit == Unit.CNY_FEN.value, Delivery.need_unit == Unit.JOBS.value
     per_need = (select(Delivery.honoree_organization_id.label("org_id"), Delivery.honoree_user_id.label("person_id"),
-                       Delivery.village_id.label("village_id"), Delivery.need_unit.label("unit"),
-                       Delivery.need_poor_people.label("poor"), _whole(Delivery.quantity).label("quantity"),
-                       _whole(func.coalesce(Delivery.retained_3m, 0)).label("retained"), func.count().label("n"),
+                       Delivery.village_id.label("village_id"),
+                       case((is_funds, func.sum(Delivery.quantity)), else_=0).label("funds"),
+                       case((is_jobs, func.sum(Delivery.quantity)), else_=0).label("jobs"),
+                       # NULL when no retention was reported: the second level's sum skips it.
+                       case((is_jobs, func.sum(Delivery.retained_3m)), else_=0).label("retained"),
+                       Delivery.need_poor_people.label("poor"), func.count().label("n"),
                        func.min(Delivery.decided_at).label("first"))
                 .where(*_counted(need_category), *in_period)
                 .group_by(Delivery.honoree_organization_id, Delivery.honoree_user_id, Delivery.village_id,
-                          Delivery.need_id, Delivery.need_unit, Delivery.need_poor_people)
+                          Delivery.need_id)
                 .subquery())
     p = per_need.c
-    funds = case((p.unit == Unit.CNY_FEN.value, p.quantity), else_=0)
-    jobs = case((p.unit == Unit.JOBS.value, p.quantity), else_=0)
-    retained = case((p.unit == Unit.JOBS.value, p.retained), else_=0)
-    return (select(p.org_id, p.person_id, _whole(funds).label("funds"), _whole(jobs).label("jobs"),
-                   _whole(retained).label("retained"), func.count(distinct(p.village_id)).label("villages"),
-                   _whole(p.poor).label("poor"), _whole(p.n).label("n"), func.min(p.first).label("first"))
+    return (select(p.org_id, p.person_id, _whole(p.funds).label("funds"), _whole(p.jobs).label("jobs"),
+                   func.coalesce(_whole(p.retained), 0).label("retained"),
+                   func.count(distinct(p.village_id)).label("villages"), _whole(p.poor).label("poor"),
+                   _whole(p.n).label("n"), func.min(p.first).label("first"))
             .group_by(p.org_id, p.person_id).subquery())
 
 
@@ -156,10 +160,12 @@ def ranking(edition, need_category=None, limits=None, curated=None):
     _tune_for_aggregates()
     per_owner = _per_owner(edition, need_category)
     o = per_owner.c
-    kind = case((and_(o.org_id.is_not(None), Organization.status == VerificationStatus.VERIFIED.value),
-                 type_coerce(Organization.kind, String)),
-                (and_(o.person_id.is_not(None), User.public_name_consent.is_(True), User.active.is_(True)),
-                 literal(HonoreeKind.INDIVIDUAL.value)), else_=None)
+    # Joined only where they make an honoree (PostgreSQL hashes the matching rows only): a verified
+    # organisation, a person who agreed to be named. A row is an organisation's or a person's, never both.
+    named_org = and_(Organization.id == o.org_id, Organization.status == VerificationStatus.VERIFIED.value)
+    named_person = and_(User.id == o.person_id, User.public_name_consent.is_(True), User.active.is_(True))
+    kind = case((Organization.id.is_not(None), type_coerce(Organization.kind, String)),
+                (User.id.is_not(None), literal(HonoreeKind.INDIVIDUAL.value)), else_=None)
     w = edition.weights
     # `//`: integer division on both databases (SQLAlchemy's `/` is true division, numeric on PostgreSQL,
     # which would order 1234.9 before 1234.1 where the published rule sees two equal scores of 1234).
@@ -167,24 +173,47 @@ def ranking(edition, need_category=None, limits=None, curated=None):
              + literal(w["weight_jobs"]) * (100 * o.retained + 50 * (o.jobs - o.retained))
              + literal(w["weight_villages"] * 100) * o.villages + literal(w["weight_beneficiaries"] * 100) * o.poor)
     owner = func.coalesce(o.org_id, o.person_id)
+    # Materialized once (it holds the aggregate), then read three ways: each kind's best by a top-N sort,
+    # each curated honoree's place, each kind's count. A window over all 122k honorees sorted them all.
     scored = (select(o.org_id, o.person_id, o.funds, o.jobs, o.retained, o.villages, o.poor, o.n, o.first,
                      kind.label("kind"), owner.label("owner_id"), score.label("score"))
-              .select_from(per_owner).outerjoin(Organization, Organization.id == o.org_id)
-              .outerjoin(User, User.id == o.person_id).subquery())
+              .select_from(per_owner).outerjoin(Organization, named_org).outerjoin(User, named_person)
+              .where(kind.is_not(None))
+              .cte("scored").prefix_with("MATERIALIZED"))
     c = scored.c
-    ranked = (select(c.owner_id, c.kind, c.funds, c.jobs, c.retained, c.villages, c.poor, c.n, c.first, c.score,
-                     func.row_number().over(partition_by=c.kind, order_by=[
-                         c.score.desc(), c.funds.desc(), c.jobs.desc(), c.villages.desc(), c.first.asc(),
-                         c.owner_id.asc()]).label("position"),
-                     func.count().over(partition_by=c.kind).label("candidates"))
-              .where(c.kind.is_not(None)).subquery())
-    r = ranked.c
-    wanted = [and_(r.kind == k.value, r.position <= limits.get(k, 0)) for k in HonoreeKind]
-    wanted += [and_(r.kind == k.value, r.owner_id.in_(sorted(ids))) for k, ids in curated.items() if ids]
+    columns = [c.owner_id, c.kind, c.funds, c.jobs, c.retained, c.villages, c.poor, c.n, c.first, c.score]
+    tops = [select(*top.c) for top in (
+        select(*columns).where(c.kind == k.value).order_by(*_best_first(c)).limit(limits[k]).subquery()
+        for k in HonoreeKind if limits.get(k, 0) > 0)]
+    parts = []
+    if tops:
+        top = (union_all(*tops) if len(tops) > 1 else tops[0]).subquery()
+        best = select(*top.c, func.row_number().over(partition_by=top.c.kind, order_by=_best_first(top.c))
+                      .label("position")).cte("best")
+        parts.append(select(*best.c))
+    picked = [and_(c.kind == k.value, c.owner_id.in_(sorted(ids))) for k, ids in curated.items() if ids]
+    if picked:
+        # A curated honoree's place is 1 + the number ahead of it: one scan of its kind, made only for those
+        # not among the best (usually none: curators cite the best).
+        other = scored.alias("other")
+        ahead = select(func.count()).where(other.c.kind == c.kind, _ahead(other.c, c)).scalar_subquery()
+        fallen = select(*columns, (ahead + 1).label("position")).where(or_(*picked))
+        if tops:
+            b = best.c
+            fallen = fallen.where(~select(b.owner_id).where(b.kind == c.kind, b.owner_id == c.owner_id).exists())
+        parts.append(fallen)
     found = {k: (0, []) for k in HonoreeKind}
+    if not parts:
+        return found
+    wanted = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    # Each kind's count in one scan, no sort: one row, a column per kind.
+    counts = select(*(func.count().filter(c.kind == k.value).label(k.value) for k in HonoreeKind)).subquery()
+    total = case(*((wanted.c.kind == k.value, counts.c[k.value]) for k in HonoreeKind))
+    statement = (select(*wanted.c, total.label("candidates")).join(counts, literal(True))
+                 .order_by(wanted.c.kind, wanted.c.position))
     counts = {}
     for owner_id, kind_, funds_, jobs_, retained_, villages, poor, n, first, score_, position, total in \
-            db.session.execute(select(ranked).where(or_(*wanted)).order_by(r.kind, r.position)):
+            db.session.execute(statement):
         kind_ = HonoreeKind(kind_)
         counts[kind_] = total
         figures = scoring.Figures(owner_id=owner_id, funds_fen=int(funds_), jobs_filled=int(jobs_),
@@ -195,6 +224,21 @@ def ranking(edition, need_category=None, limits=None, curated=None):
             raise RuntimeError(f"SQL and scoring.score disagree for {kind_} {owner_id}: {score_} != {figures.score}")
         found[kind_][1].append((int(position), figures))
     return {k: (counts.get(k, 0), rows) for k, (_zero, rows) in found.items()}
+
+
+def _best_first(t):
+    """The published order (`scoring.sort_key`): score, funds, jobs, villages, all descending; then the
+    earlier first verification, then the smaller id."""
+    return [t.score.desc(), t.funds.desc(), t.jobs.desc(), t.villages.desc(), t.first.asc(), t.owner_id.asc()]
+
+
+def _ahead(a, b):
+    """`a` stands before `b` in the published order (`_best_first`), as a condition."""
+    condition = a.owner_id < b.owner_id
+    for mine, theirs, more_first in ((a.first, b.first, False), (a.villages, b.villages, True),
+                                     (a.jobs, b.jobs, True), (a.funds, b.funds, True), (a.score, b.score, True)):
+        condition = or_(mine > theirs if more_first else mine < theirs, and_(mine == theirs, condition))
+    return condition
 
 
 def _tune_for_aggregates():
