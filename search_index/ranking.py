@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import heapq
 from collections import OrderedDict
+from itertools import repeat
+from operator import add, itemgetter, mul, neg
 from threading import Lock
 from typing import Any
 
@@ -30,6 +32,7 @@ from whoosh import query
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.matching.wrappers import FilterMatcher
+from whoosh.scoring import BM25FScorer
 
 #: Trees with more terms than this are left to Whoosh (the parser caps queries at 200 characters).
 MAX_TERMS = 64
@@ -57,91 +60,89 @@ def _count_terms(q: Any) -> int | None:
     return None
 
 
-#: Decoded posting lists kept per process, in entries (a posting list's dict entry or its by-weight
-#: list's tuple, ~90 bytes each with their numbers: at most ~90 MB a process): decoding a block
+#: The per-process cache of decoded posting lists and what is derived from them, in entries of ~90
+#: bytes (a decoded list's dict entry with its numbers; at most ~90 MB a process): decoding a block
 #: (unpickling its ids, weights and positions) is most of what reading a posting list costs.
 CACHE_POSTINGS = 1_000_000
-#: A longer posting list is decoded every time rather than pushing everything else out. At campaign
-#: scale the commonest words of a query are in over 100,000 documents (合作社 in body: 137,138); with
-#: the bound at 100,000 they were decoded and sorted on every search (花椒 合作社: 230 ms of CPU, 57–80
-#: with them kept).
+#: What a scored term costs per posting, in those entries: its documents grouped by (weight, length)
+#: (a list slot and the document number, ~36 bytes) and its {docnum: score} dict (~40 bytes; a
+#: group's documents share one score object). Measured with tracemalloc: docs/search.md.
+GROUPS_COST = 0.4
+SCORES_COST = 0.45
+#: A larger structure is rebuilt every time rather than pushing everything else out. At campaign
+#: scale the commonest words of a query are in over 100,000 documents (合作社 in body: 137,138).
 CACHE_LARGEST = 250_000
 
-_cache: OrderedDict[tuple, dict[int, float]] = OrderedDict()
-_cached = 0
+_cache: OrderedDict[tuple, tuple[Any, float]] = OrderedDict()  # key -> (structure, cost in entries)
+_cached = 0.0
 _lock = Lock()
 
 
-def _postings(subsearcher: Any, fieldname: str, btext: bytes) -> tuple[dict[int, float], frozenset[int], tuple | None]:
+def _get(key: tuple) -> Any:
+    with _lock:
+        found = _cache.get(key)
+        if found is None:
+            return None
+        _cache.move_to_end(key)
+        return found[0]
+
+
+def _put(key: tuple, value: Any, cost: float) -> None:
+    """Keep `value` unless it alone would cost more than CACHE_LARGEST; drop the least recently used
+    structures while over CACHE_POSTINGS."""
+    global _cached
+    if cost > CACHE_LARGEST:
+        return
+    with _lock:
+        if key in _cache:
+            return
+        _cache[key] = (value, cost)
+        _cached += cost
+        while _cached > CACHE_POSTINGS and len(_cache) > 1:
+            _cached -= _cache.popitem(last=False)[1][1]
+
+
+def _segment_id(reader: Any) -> Any:
+    segment = getattr(getattr(reader, "_segment", None), "segment_id", None)
+    return segment() if segment is not None else None
+
+
+def _postings(subsearcher: Any, fieldname: str, btext: bytes, keep: bool = True) -> tuple[dict[int, float], frozenset[int]]:
     """({segment docnum: weight} for a term, the segment's deleted documents to leave out).
 
     A segment's posting lists never change (new documents go to new segments, deletions are a set
-    of their own), so a decoded list is kept by segment id, field and term, in a bounded LRU."""
-    global _cached
+    of their own), so a decoded list is kept by segment id, field and term, in a bounded LRU
+    (`keep`: a scored term keeps its groups instead)."""
     reader = subsearcher.reader()
     if (fieldname, btext) not in reader:
-        return {}, frozenset(), None
-    segment = getattr(getattr(reader, "_segment", None), "segment_id", None)
-    key = (segment(), fieldname, btext) if segment is not None else None
-    deleted = reader.deleted_docs_set if hasattr(reader, "deleted_docs_set") else frozenset()
+        return {}, frozenset()
+    segment = _segment_id(reader)
+    key = ("postings", segment, fieldname, btext) if segment is not None else None
+    deleted = _deleted(reader)
     if key is not None:
-        with _lock:
-            found = _cache.get(key)
-            if found is not None:
-                _cache.move_to_end(key)
-                return found, deleted, key
+        found = _get(key)
+        if found is not None:
+            return found, deleted
     m = reader.postings(fieldname, btext)
     if isinstance(m, FilterMatcher) and m._exclude:
         m = m.child  # the deleted documents: `deleted`
     elif isinstance(m, FilterMatcher):
-        return _generic(m), frozenset(), None
+        return _generic(m), frozenset()
     out = _blocks(m) if type(m) is W3LeafMatcher else _generic(m)
-    if key is not None and len(out) <= CACHE_LARGEST:
-        with _lock:
-            if key not in _cache:
-                _cache[key] = out
-                _cached += len(out)
-                _evict()
-    return out, deleted, key
+    if key is not None and keep:
+        _put(key, out, len(out))
+    return out, deleted
 
 
-def _evict() -> None:
-    """Drop the least recently used lists (of either kind) while over CACHE_POSTINGS (under _lock)."""
-    global _cached
-    while _cached > CACHE_POSTINGS and (_cache or _sorted):
-        victim = _sorted if _sorted and (not _cache or len(_sorted) >= len(_cache)) else _cache
-        _cached -= len(victim.popitem(last=False)[1])
-
-
-_sorted: OrderedDict[tuple, list[tuple[float, int]]] = OrderedDict()
-
-
-def _by_weight(key: tuple | None, postings: dict[int, float]) -> list[tuple[float, int]]:
-    """A term's [(-weight, docnum)], heaviest first and ties in document order: what the threshold
-    algorithm walks. Kept like the postings (same key, same budget)."""
-    global _cached
-    if key is not None:
-        with _lock:
-            found = _sorted.get(key)
-            if found is not None:
-                _sorted.move_to_end(key)
-                return found
-    entries = sorted([(-weight, docnum) for docnum, weight in postings.items()])
-    if key is not None and len(entries) <= CACHE_LARGEST:
-        with _lock:
-            if key not in _sorted:
-                _sorted[key] = entries
-                _cached += len(entries)
-                _evict()
-    return entries
+def _deleted(reader: Any) -> frozenset[int]:
+    return reader.deleted_docs_set if hasattr(reader, "deleted_docs_set") else frozenset()
 
 
 def clear_cache() -> None:
     global _cached
     with _lock:
         _cache.clear()
-        _sorted.clear()
-        _cached = 0
+        _cached = 0.0
         _stored.clear()
         _lengths_cache.clear()
 
@@ -227,31 +228,13 @@ def _generic(m: Any) -> dict[int, float]:
 
 
 class _Leaf:
-    __slots__ = ("postings", "deleted", "scorer", "boost", "bound", "dfl", "key")
+    """A term of the query in one segment: its documents' scores, grouped best first."""
 
-    def __init__(self, postings, deleted, scorer, boost, key=None):
-        self.postings, self.deleted, self.scorer, self.boost, self.key = postings, deleted, scorer, boost, key
-        self.bound = {}  # weight -> the score at the term's shortest document
-        self.dfl = scorer.dfl if scorer is not None and hasattr(scorer, "dfl") else None
+    __slots__ = ("members", "boost", "impacts")
 
-    def upper(self, weight):
-        bound = self.bound.get(weight)
-        if bound is None:
-            if self.dfl is None:
-                bound = self.boost * self.scorer.max_quality()
-            else:
-                bound = self.boost * self.scorer._score(weight, self.scorer._minlength)
-            self.bound[weight] = bound
-        return bound
-
-    def by_weight(self):
-        """[(-weight, docnum)] heaviest first (ties in document order), kept with the postings."""
-        return _by_weight(self.key, self.postings)
-
-    def exact(self, docnum, weight):
-        if self.dfl is None:  # an unscorable field: Whoosh's WeightScorer
-            return self.boost * self.scorer.score(_Posting(docnum, weight))
-        return self.boost * self.scorer._score(weight, self.dfl(docnum))
+    def __init__(self, members, boost, impacts=None):
+        # members: {docnum: score} (scored; deleted documents included) or {docnum: weight} (a filter)
+        self.members, self.boost, self.impacts = members, boost, impacts
 
 
 class _Posting:
@@ -269,6 +252,77 @@ class _Posting:
         return self._weight
 
 
+def _params(scorer: Any) -> tuple | None:
+    """What a BM25F score depends on besides weight and length, or None for another scorer. idf and
+    the average length are the whole index's: a new generation gives new parameters (and new keys)."""
+    if type(scorer) is not BM25FScorer:
+        return None
+    return (scorer.idf, scorer.avgfl, scorer.B, scorer.K1)
+
+
+def _scored(subsearcher: Any, fieldname: str, btext: bytes, scorer: Any) -> tuple[dict[int, float], list]:
+    """({docnum: score}, [(score, [docnum, ...]), ...] best first) for a term in a segment.
+
+    BM25F's score depends only on a posting's weight and its document's field length, both fixed in
+    a segment, so the postings are grouped by (weight, length) once (kept by segment id, field and
+    term) and each group scored once for the index's current statistics (kept with them in the key):
+    the groups in score order are what the threshold algorithm walks — an exact bound per term — and
+    the scores a dict that C-level maps read for every match."""
+    reader = subsearcher.reader()
+    segment = _segment_id(reader)
+    params = _params(scorer)
+    key = ("scores", segment, fieldname, btext, params) if segment is not None and params is not None else None
+    if key is not None:
+        found = _get(key)
+        if found is not None:
+            return found
+    groups = _groups(subsearcher, segment, fieldname, btext, scorer)
+    scores: dict[int, float] = {}
+    impacts = []
+    if hasattr(scorer, "_score") and hasattr(scorer, "dfl"):
+        for (weight, length), docs in groups.items():
+            score = scorer._score(weight, length)
+            impacts.append((score, docs))
+            scores.update(zip(docs, repeat(score)))
+    else:  # an unscorable field (Whoosh's WeightScorer) or another model: one document at a time
+        for (weight, _), docs in groups.items():
+            for docnum in docs:
+                score = scorer.score(_Posting(docnum, weight))
+                impacts.append((score, [docnum]))
+                scores[docnum] = score
+    impacts.sort(key=itemgetter(0), reverse=True)
+    found = (scores, impacts)
+    if key is not None:
+        _put(key, found, len(scores) * SCORES_COST)
+    return found
+
+
+def _groups(subsearcher: Any, segment: Any, fieldname: str, btext: bytes, scorer: Any) -> dict[tuple, list[int]]:
+    """{(weight, field length): [docnum, ...]} of a term's postings in a segment (deleted included)."""
+    key = ("groups", segment, fieldname, btext) if segment is not None else None
+    if key is not None:
+        found = _get(key)
+        if found is not None:
+            return found
+    postings = _postings(subsearcher, fieldname, btext, keep=False)[0]
+    groups: dict[tuple, list[int]] = {}
+    if hasattr(scorer, "dfl"):
+        length = _length_reader(subsearcher, fieldname, scorer.dfl)
+        for docnum, weight in postings.items():
+            group = (weight, length(docnum))
+            found = groups.get(group)
+            if found is None:
+                groups[group] = [docnum]
+            else:
+                found.append(docnum)
+    else:
+        for docnum, weight in postings.items():
+            groups.setdefault((weight, None), []).append(docnum)
+    if key is not None:
+        _put(key, groups, len(postings) * GROUPS_COST)
+    return groups
+
+
 def _tree(q: Any, subsearcher: Any, weighting: Any, boost: float, leaves: list, scored: bool) -> Any:
     """("term", leaf) / ("and", children) / ("or", children), boosts pushed down to the terms."""
     boost = boost * q.boost
@@ -278,35 +332,52 @@ def _tree(q: Any, subsearcher: Any, weighting: Any, boost: float, leaves: list, 
             btext = field.to_bytes(q.text) if field is not None else None
         except ValueError:
             btext = None
-        postings, deleted, key = _postings(subsearcher, q.fieldname, btext) if btext is not None else ({}, frozenset(), None)
-        scorer = None
-        if scored and postings:
-            scorer = weighting.scorer(subsearcher, q.fieldname, btext, qf=1)
-            if hasattr(scorer, "dfl"):
-                scorer._minlength = subsearcher.term_info(q.fieldname, btext).min_length()
-        leaf = _Leaf(postings, deleted, scorer, boost, key)
-        if leaf.dfl is not None:
-            leaf.dfl = _length_reader(subsearcher, q.fieldname, leaf.dfl)
+        if btext is None or (q.fieldname, btext) not in subsearcher.reader():
+            leaf = _Leaf({}, boost, [])
+        elif scored:
+            scores, impacts = _scored(subsearcher, q.fieldname, btext, weighting.scorer(subsearcher, q.fieldname, btext, qf=1))
+            leaf = _Leaf(scores, boost, impacts)
+        else:
+            leaf = _Leaf(_postings(subsearcher, q.fieldname, btext)[0], boost)
         leaves.append(leaf)
         return ("term", leaf)
     kind = "and" if type(q) is query.And else "or"
     return (kind, [_tree(child, subsearcher, weighting, boost, leaves, scored) for child in q.subqueries])
 
 
-def _docs(node: Any) -> set[int]:
+def _size(node: Any) -> int:
+    """How many documents a node can match at most: what an AND evaluates first."""
     kind, value = node
     if kind == "term":
-        return set(value.postings).difference(value.deleted) if value.deleted else set(value.postings)
-    sets = [_docs(child) for child in value]
+        return len(value.members)
+    sizes = [_size(child) for child in value]
+    return min(sizes) if kind == "and" else sum(sizes)
+
+
+def _docs(node: Any, within: set[int] | None = None) -> set[int]:
+    """The documents of `node` (within `within`, if given; deleted ones included), by set operations
+    in C that each cost the smaller side: an AND evaluates its smallest child, then looks its
+    documents up in the others, so 花椒 合作社 never builds the 137,138 documents of 合作社."""
+    kind, value = node
+    if kind == "term":
+        members = value.members
+        if within is None:
+            return set(members)
+        # Iterate the smaller side, looking its documents up in the other.
+        if len(members) <= len(within):
+            return within.intersection(members)
+        return set(filter(members.__contains__, within))
     if kind == "and":
-        sets.sort(key=len)
-        out = sets[0]
-        for other in sets[1:]:
-            out = out & other
+        out = within
+        for child in sorted(value, key=_size):
+            out = _docs(child, out)
             if not out:
-                break
-        return out
-    return set().union(*sets)
+                return set()
+        return out if out is not None else set()
+    out = set()
+    for child in value:
+        out |= _docs(child, within)
+    return out
 
 
 def matching(searcher: Any, q: Any) -> frozenset[int]:
@@ -326,13 +397,18 @@ def _matching(searcher: Any, q: Any) -> set[int]:
     out: set[int] = set()
     for subsearcher, offset in searcher.leaf_searchers():
         docs = _docs(_tree(q, subsearcher, None, 1.0, [], scored=False))
+        docs -= _deleted(subsearcher.reader())
         out.update(d + offset for d in docs) if offset else out.update(docs)
     return out
 
 
-#: Above this many matches in a segment, the top is found from each term's postings by descending
-#: weight (the threshold algorithm) instead of bounding every match.
-EXHAUSTIVE = 2000
+#: Up to this many score look-ups (matches × terms) in a segment, every match is scored (by C-level
+#: maps over the terms' score dicts); above it, the threshold algorithm walks the terms' documents
+#: best first and stops when nothing unseen can reach the page.
+EXHAUSTIVE = 60_000
+
+#: Documents scored exactly by the last top() in this thread-unsafe counter (the benchmarks read it).
+STATS = {"scored": 0, "groups": 0}
 
 
 def top(searcher: Any, q: Any, limit: int, allowed: frozenset[int] | None = None) -> tuple[int, list[tuple[float, int]]]:
@@ -340,22 +416,28 @@ def top(searcher: Any, q: Any, limit: int, allowed: frozenset[int] | None = None
     filter's global docnums. The same as scoring every match with Whoosh's TopCollector."""
     weighting = searcher.weighting
     total = 0
+    STATS["scored"] = STATS["groups"] = 0
     best: list[tuple[float, int]] = []  # a min-heap of (score, -global docnum): the top `limit` so far
     for subsearcher, offset in searcher.leaf_searchers():
         leaves: list[_Leaf] = []
         tree = _tree(q, subsearcher, weighting, 1.0, leaves, scored=True)
-        docs = _docs(tree)
+        within = None
         if allowed is not None:
             if offset:
                 end = offset + subsearcher.reader().doc_count_all()
-                docs &= {a - offset for a in allowed if offset <= a < end}
+                within = {a - offset for a in allowed if offset <= a < end}
             else:
-                docs &= allowed
+                within = allowed
+        docs = _docs(tree, within)
+        deleted = _deleted(subsearcher.reader())
+        if deleted and docs:
+            docs -= deleted
         total += len(docs)
         if not docs or limit <= 0:
             continue
-        if len(docs) <= EXHAUSTIVE:
-            _bounded(leaves, docs, offset, limit, best)
+        leaves = [leaf for leaf in leaves if leaf.members]
+        if len(docs) * len(leaves) <= EXHAUSTIVE or any(leaf.boost <= 0 for leaf in leaves):
+            _everything(leaves, list(docs), offset, limit, best)
         else:
             _threshold(leaves, docs, offset, limit, best)
     best.sort(reverse=True)
@@ -370,59 +452,69 @@ def _offer(best: list, limit: int, score: float, globalnum: int) -> None:
         heapq.heapreplace(best, item)
 
 
-def _exact(leaves: list[_Leaf], docnum: int) -> float:
-    score = 0.0
+def _scores(leaves: list[_Leaf], docs: list[int]) -> list[float]:
+    """The exact scores of `docs`: each term's boost × score, added in the terms' order (0.0 for a
+    term a document lacks adds nothing: x + 0.0 == x), by C-level maps over the score dicts."""
+    STATS["scored"] += len(docs)
+    total: list[float] | None = None
     for leaf in leaves:
-        weight = leaf.postings.get(docnum)
-        if weight is not None:
-            score += leaf.exact(docnum, weight)
-    return score
+        part = map(leaf.members.get, docs, repeat(0.0))
+        if leaf.boost != 1.0:
+            part = map(mul, repeat(leaf.boost), part)
+        total = list(part) if total is None else list(map(add, total, part))
+    return total if total is not None else [0.0] * len(docs)
 
 
-def _bounded(leaves: list[_Leaf], docs: set[int], offset: int, limit: int, best: list) -> None:
-    """Score the matches in the order of their upper bounds until none left can reach the top."""
-    candidates = []
-    for docnum in docs:
-        bound = 0.0
-        for leaf in leaves:
-            weight = leaf.postings.get(docnum)
-            if weight is not None:
-                bound += leaf.upper(weight)
-        candidates.append((-bound, docnum))
-    heapq.heapify(candidates)
-    while candidates:
-        negbound, docnum = heapq.heappop(candidates)
-        if len(best) >= limit and -negbound < best[0][0]:
-            return  # nothing left can reach the limit-th score
-        _offer(best, limit, _exact(leaves, docnum), docnum + offset)
+def _keep(best: list, limit: int, scores: list[float], docs: list[int], offset: int) -> None:
+    """Offer (score, document) pairs to the heap of the best `limit`."""
+    negatives = map(neg, map(offset.__add__, docs)) if offset else map(neg, docs)
+    pairs = zip(scores, negatives)
+    if len(docs) > limit:
+        pairs = heapq.nlargest(limit, pairs)
+    for item in pairs:
+        if len(best) < limit:
+            heapq.heappush(best, item)
+        elif item > best[0]:
+            heapq.heapreplace(best, item)
+
+
+def _everything(leaves: list[_Leaf], docs: list[int], offset: int, limit: int, best: list) -> None:
+    """Score every match."""
+    _keep(best, limit, _scores(leaves, docs), docs, offset)
+
+
+def _head(leaf: _Leaf, position: int) -> float:
+    """The most a document not yet seen can score in this term: the score of its best group left."""
+    return leaf.boost * leaf.impacts[position][0]
 
 
 def _threshold(leaves: list[_Leaf], docs: set[int], offset: int, limit: int, best: list) -> None:
-    """Fagin's threshold algorithm: walk every term's postings from its heaviest weight down, in
-    turn, scoring each matching document the first time it is seen; stop when the limit-th score
-    beats the sum of the bounds at the terms' current positions (no unseen document can reach it)."""
-    lists = [leaf.by_weight() for leaf in leaves]
+    """Fagin's threshold algorithm with sorted access by exact partial score: take the group of
+    documents with the best remaining score of any term, score its unseen matches exactly, and stop
+    when the limit-th score beats the sum of the terms' best remaining scores (an unseen document
+    scores at most that sum: each of its terms' scores is in a group not taken yet)."""
     positions = [0] * len(leaves)
     seen: set[int] = set()
     while True:
-        moved = False
-        for i, entries in enumerate(lists):
+        bound = 0.0
+        pick = -1
+        highest = -1.0
+        for i, leaf in enumerate(leaves):
             position = positions[i]
-            if position >= len(entries):
-                continue
-            positions[i] = position + 1
-            moved = True
-            docnum = entries[position][1]
-            if docnum in seen or docnum not in docs:
-                continue
-            seen.add(docnum)
-            _offer(best, limit, _exact(leaves, docnum), docnum + offset)
-        if not moved:
+            if position < len(leaf.impacts):
+                head = _head(leaf, position)
+                bound += head
+                if head > highest:
+                    pick, highest = i, head
+        if pick < 0 or (len(best) >= limit and best[0][0] > bound):
             return
-        if len(best) >= limit:
-            bound = 0.0
-            for leaf, entries, position in zip(leaves, lists, positions):
-                if position < len(entries):
-                    bound += leaf.upper(-entries[position][0])
-            if best[0][0] > bound:
-                return
+        group = leaves[pick].impacts[positions[pick]][1]
+        positions[pick] += 1
+        STATS["groups"] += 1
+        new = docs.intersection(group)
+        if seen:
+            new -= seen
+        if new:
+            seen |= new
+            new = list(new)
+            _keep(best, limit, _scores(leaves, new), new, offset)

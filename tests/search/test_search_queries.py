@@ -385,3 +385,99 @@ def test_block_ranking_equals_whoosh_across_segments_deletions_filters_and_pages
     compare()
     ranking.clear_cache()
     compare()
+
+
+def _skewed_corpus(rng):
+    """Documents where weight and score disagree and the best matches are nobody's best term.
+
+    - heavy but long: 花椒 five times in a long body (the heaviest postings, scoring low);
+    - light but short: 花椒 or 合作社 once in a two-word body (scoring high, for one word only);
+    - both words, moderately: the top of 花椒 合作社, below the heads of either word's list;
+    - identical twins (same text, so the same score) straddling page boundaries: ties in
+      document order.
+    """
+    fill = "销售 培训 物流 冷链 茶叶 核桃 蜂蜜 电商".split()
+    docs = []
+
+    def add(title, body):
+        n = len(docs)
+        docs.append({"doc_id": f"need:{n}", "kind": "need", "obj_id": n, "title": title, "body": body})
+
+    for _ in range(150):
+        kind = rng.randrange(6)
+        if kind == 0:
+            add(rng.choice(fill), "，".join(["花椒"] * 5 + rng.choices(fill, k=rng.randint(40, 90))))
+        elif kind == 1:
+            add(rng.choice(fill), f"{rng.choice(['花椒', '合作社'])}，{rng.choice(fill)}")
+        elif kind == 2:
+            add(rng.choice(["花椒", "合作社"]) + rng.choice(fill), "，".join(rng.choices(fill, k=rng.randint(1, 30))))
+        elif kind == 3:
+            words = ["花椒", "合作社"] + rng.choices(fill, k=rng.randint(3, 25))
+            rng.shuffle(words)
+            add(rng.choice(fill), "，".join(words))
+        elif kind == 4:
+            add("花椒合作社", "，".join(["合作社"] * rng.randint(1, 4) + rng.choices(fill, k=rng.randint(5, 60))))
+        else:
+            add(rng.choice(fill), "，".join(rng.choices(fill, k=rng.randint(2, 20))))
+    twin = "花椒，合作社，销售，培训，物流"
+    for _ in range(25):  # 25 equal scores over pages of 7
+        add("冷链", twin)
+    rng.shuffle(docs)
+    for n, d in enumerate(docs):
+        d.update(doc_id=f"need:{n}", obj_id=n)
+    return docs
+
+
+def _compare_with_whoosh(index, monkeypatch, queries, pages=range(1, 14), per_page=7) -> list:
+    """[(query, page)] where search_index.ranking and Whoosh's collector disagree."""
+    import search_index.ranking as ranking
+
+    differences = []
+    for q in queries:
+        for page in pages:
+            fast = search(index, q, page=page, per_page=per_page)
+            with monkeypatch.context() as patched:
+                patched.setattr(ranking, "supported", lambda parsed: False)
+                slow = search(index, q, page=page, per_page=per_page)
+            if (fast.total, [(i["doc_id"], round(i["score"], 9)) for i in fast.items]) != (
+                    slow.total, [(i["doc_id"], round(i["score"], 9)) for i in slow.items]):
+                differences.append((q, page))
+    return differences
+
+
+SKEWED_QUERIES = ["花椒 合作社", "花椒", "合作社", "花椒 OR 合作社", "花椒 合作社 销售", "(花椒 OR 核桃) 合作社"]
+
+
+@pytest.mark.parametrize("exhaustive", [10**9, 0])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_threshold_walk_is_exact_where_weight_order_and_score_order_disagree(index, monkeypatch, exhaustive, seed):
+    """The threshold algorithm (exhaustive=0: for every query) and scoring every match agree with
+    Whoosh page by page — ranking, ties in document order, scores and totals — on a corpus built so
+    that the heaviest postings score lowest, each word's best documents lack the other word, and
+    25 identical documents tie across page boundaries (ranks 21–56 of 花椒 合作社, 59–90 of 花椒)."""
+    import search_index.ranking as ranking
+
+    ranking.clear_cache()
+    monkeypatch.setattr(ranking, "EXHAUSTIVE", exhaustive)
+    index.rebuild(_skewed_corpus(random.Random(seed)))
+    assert _compare_with_whoosh(index, monkeypatch, SKEWED_QUERIES) == []
+    ranking.clear_cache()
+
+
+def test_the_threshold_test_catches_a_bound_one_group_too_low(index, monkeypatch):
+    """The comparison above has teeth: with each term's bound taken one group too far down (a bound
+    that is not an upper bound), the walk stops early and some page differs from Whoosh's."""
+    import search_index.ranking as ranking
+
+    ranking.clear_cache()
+    monkeypatch.setattr(ranking, "EXHAUSTIVE", 0)
+
+    def too_low(leaf, position):
+        impacts = leaf.impacts
+        return leaf.boost * impacts[position + 1][0] if position + 1 < len(impacts) else 0.0
+
+    index.rebuild(_skewed_corpus(random.Random(1)))
+    assert _compare_with_whoosh(index, monkeypatch, SKEWED_QUERIES) == []
+    monkeypatch.setattr(ranking, "_head", too_low)
+    assert _compare_with_whoosh(index, monkeypatch, SKEWED_QUERIES) != []
+    ranking.clear_cache()
