@@ -22,9 +22,10 @@ with Whoosh as before.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections import OrderedDict
-from itertools import repeat
-from operator import add, itemgetter, mul, neg
+from itertools import filterfalse, repeat
+from operator import add, itemgetter, neg
 from threading import Lock
 from typing import Any
 
@@ -65,10 +66,11 @@ def _count_terms(q: Any) -> int | None:
 #: (unpickling its ids, weights and positions) is most of what reading a posting list costs.
 CACHE_POSTINGS = 1_000_000
 #: What a scored term costs per posting, in those entries: its documents grouped by (weight, length)
-#: (a list slot and the document number, ~36 bytes) and its {docnum: score} dict (~40 bytes; a
-#: group's documents share one score object). Measured with tracemalloc: docs/search.md.
+#: (a list slot and the document number, ~36 bytes); and a word per document: its {docnum: score}
+#: dict (a group's documents share one score object) and its documents best first (~48 bytes).
+#: Measured with tracemalloc: docs/search.md.
 GROUPS_COST = 0.4
-SCORES_COST = 0.45
+UNIT_COST = 0.55
 #: A larger structure is rebuilt every time rather than pushing everything else out. At campaign
 #: scale the commonest words of a query are in over 100,000 documents (合作社 in body: 137,138).
 CACHE_LARGEST = 250_000
@@ -228,13 +230,27 @@ def _generic(m: Any) -> dict[int, float]:
 
 
 class _Leaf:
-    """A term of the query in one segment: its documents' scores, grouped best first."""
+    """A filter's term in one segment: {docnum: weight}, deleted documents included."""
 
-    __slots__ = ("members", "boost", "impacts")
+    __slots__ = ("members",)
 
-    def __init__(self, members, boost, impacts=None):
-        # members: {docnum: score} (scored; deleted documents included) or {docnum: weight} (a filter)
-        self.members, self.boost, self.impacts = members, boost, impacts
+    def __init__(self, members):
+        self.members = members
+
+
+class _Unit:
+    """A word of the query in one segment — a term, or an OR of terms (the word in title, body or
+    place) — with every document that has it: {docnum: score} (deleted documents included), and the
+    same documents best first, in groups of one score: `order[starts[g]:starts[g + 1]]` scores
+    `heads[g]` (`starts` ends with len(order))."""
+
+    __slots__ = ("members", "order", "starts", "heads")
+
+    def __init__(self, members, order, starts, heads):
+        self.members, self.order, self.starts, self.heads = members, order, starts, heads
+
+
+_EMPTY_UNIT = _Unit({}, [], [0], [])
 
 
 class _Posting:
@@ -260,41 +276,68 @@ def _params(scorer: Any) -> tuple | None:
     return (scorer.idf, scorer.avgfl, scorer.B, scorer.K1)
 
 
-def _scored(subsearcher: Any, fieldname: str, btext: bytes, scorer: Any) -> tuple[dict[int, float], list]:
-    """({docnum: score}, [(score, [docnum, ...]), ...] best first) for a term in a segment.
+def _unit(subsearcher: Any, weighting: Any, terms: list[tuple[str, bytes, float]]) -> _Unit:
+    """The _Unit of (field, term, boost) triples, kept by segment id, terms and scoring parameters.
 
     BM25F's score depends only on a posting's weight and its document's field length, both fixed in
-    a segment, so the postings are grouped by (weight, length) once (kept by segment id, field and
-    term) and each group scored once for the index's current statistics (kept with them in the key):
-    the groups in score order are what the threshold algorithm walks — an exact bound per term — and
-    the scores a dict that C-level maps read for every match."""
-    reader = subsearcher.reader()
-    segment = _segment_id(reader)
-    params = _params(scorer)
-    key = ("scores", segment, fieldname, btext, params) if segment is not None and params is not None else None
+    a segment: a term's postings are grouped by the pair once (`_groups`, kept), and each group is
+    scored once for the index's current statistics. A document's score in a word is its terms'
+    boost × score added in the terms' order (the documents of an OR of terms being their union);
+    grouping them by that score gives the word's documents best first, which the threshold
+    algorithm walks (the exact bound of a word), and the dict is what C-level maps read."""
+    if not terms:
+        return _EMPTY_UNIT
+    segment = _segment_id(subsearcher.reader())
+    scorers = [weighting.scorer(subsearcher, fieldname, btext, qf=1) for fieldname, btext, _ in terms]
+    params = tuple(_params(scorer) for scorer in scorers)
+    key = ("unit", segment, tuple(terms), params) if segment is not None and None not in params else None
     if key is not None:
         found = _get(key)
         if found is not None:
             return found
-    groups = _groups(subsearcher, segment, fieldname, btext, scorer)
-    scores: dict[int, float] = {}
-    impacts = []
-    if hasattr(scorer, "_score") and hasattr(scorer, "dfl"):
-        for (weight, length), docs in groups.items():
-            score = scorer._score(weight, length)
-            impacts.append((score, docs))
-            scores.update(zip(docs, repeat(score)))
-    else:  # an unscorable field (Whoosh's WeightScorer) or another model: one document at a time
-        for (weight, _), docs in groups.items():
-            for docnum in docs:
-                score = scorer.score(_Posting(docnum, weight))
-                impacts.append((score, [docnum]))
-                scores[docnum] = score
-    impacts.sort(key=itemgetter(0), reverse=True)
-    found = (scores, impacts)
+    parts = []  # per term: [(boost × score, [docnum, ...]), ...]
+    for (fieldname, btext, boost), scorer in zip(terms, scorers):
+        groups = _groups(subsearcher, segment, fieldname, btext, scorer)
+        if hasattr(scorer, "_score") and hasattr(scorer, "dfl"):
+            parts.append([(boost * scorer._score(weight, length), docs) for (weight, length), docs in groups.items()])
+        else:  # an unscorable field (Whoosh's WeightScorer) or another model: one document at a time
+            parts.append([(boost * scorer.score(_Posting(docnum, weight)), [docnum])
+                          for (weight, _), docs in groups.items() for docnum in docs])
+    if len(parts) == 1:
+        by_score = parts[0]
+    else:
+        dicts = []
+        for part in parts:
+            scores: dict[int, float] = {}
+            for score, docs in part:
+                scores.update(zip(docs, repeat(score)))
+            dicts.append(scores)
+        union = list(set().union(*dicts))
+        total = list(map(dicts[0].get, union, repeat(0.0)))
+        for scores in dicts[1:]:
+            total = list(map(add, total, map(scores.get, union, repeat(0.0))))
+        grouped: dict[float, list[int]] = {}
+        for docnum, score in zip(union, total):
+            found = grouped.get(score)
+            if found is None:
+                grouped[score] = [docnum]
+            else:
+                found.append(docnum)
+        by_score = list(grouped.items())
+    by_score.sort(key=itemgetter(0), reverse=True)
+    members: dict[int, float] = {}
+    order: list[int] = []
+    starts = [0]
+    heads = []
+    for score, docs in by_score:
+        members.update(zip(docs, repeat(score)))  # one score object per group
+        order.extend(docs)
+        starts.append(len(order))
+        heads.append(score)
+    unit = _Unit(members, order, starts, heads)
     if key is not None:
-        _put(key, found, len(scores) * SCORES_COST)
-    return found
+        _put(key, unit, len(members) * UNIT_COST)
+    return unit
 
 
 def _groups(subsearcher: Any, segment: Any, fieldname: str, btext: bytes, scorer: Any) -> dict[tuple, list[int]]:
@@ -323,43 +366,70 @@ def _groups(subsearcher: Any, segment: Any, fieldname: str, btext: bytes, scorer
     return groups
 
 
-def _tree(q: Any, subsearcher: Any, weighting: Any, boost: float, leaves: list, scored: bool) -> Any:
-    """("term", leaf) / ("and", children) / ("or", children), boosts pushed down to the terms."""
+def _term(q: Any, subsearcher: Any) -> bytes | None:
+    """The term's bytes in its field, or None when the segment does not have it."""
+    field = subsearcher.schema[q.fieldname] if q.fieldname in subsearcher.schema else None
+    try:
+        btext = field.to_bytes(q.text) if field is not None else None
+    except ValueError:
+        return None
+    return btext if btext is not None and (q.fieldname, btext) in subsearcher.reader() else None
+
+
+def _words_only(q: Any) -> bool:
+    """A Term or an Or of such: one word spread over fields (or several words, any of them)."""
+    return type(q) is query.Term or (type(q) is query.Or and all(_words_only(child) for child in q.subqueries))
+
+
+def _scored_tree(q: Any, subsearcher: Any, weighting: Any, boost: float, units: list) -> Any:
+    """("unit", _Unit) / ("and", children) / ("or", children): every maximal OR of terms is one
+    unit (a word in title, body or place), boosts pushed down to the terms; `units` in tree order."""
+    boost = boost * q.boost
+    if _words_only(q):
+        terms: list[tuple[str, bytes, float]] = []
+        _collect(q, subsearcher, boost, terms)
+        unit = _unit(subsearcher, weighting, terms)
+        units.append(unit)
+        return ("unit", unit)
+    kind = "and" if type(q) is query.And else "or"
+    return (kind, [_scored_tree(child, subsearcher, weighting, boost, units) for child in q.subqueries])
+
+
+def _collect(q: Any, subsearcher: Any, boost: float, terms: list) -> None:
     boost = boost * q.boost
     if type(q) is query.Term:
-        field = subsearcher.schema[q.fieldname] if q.fieldname in subsearcher.schema else None
-        try:
-            btext = field.to_bytes(q.text) if field is not None else None
-        except ValueError:
-            btext = None
-        if btext is None or (q.fieldname, btext) not in subsearcher.reader():
-            leaf = _Leaf({}, boost, [])
-        elif scored:
-            scores, impacts = _scored(subsearcher, q.fieldname, btext, weighting.scorer(subsearcher, q.fieldname, btext, qf=1))
-            leaf = _Leaf(scores, boost, impacts)
-        else:
-            leaf = _Leaf(_postings(subsearcher, q.fieldname, btext)[0], boost)
-        leaves.append(leaf)
-        return ("term", leaf)
+        btext = _term(q, subsearcher)
+        if btext is not None:
+            terms.append((q.fieldname, btext, boost))
+        return
+    for child in q.subqueries:
+        _collect(child, subsearcher, boost, terms)
+
+
+def _tree(q: Any, subsearcher: Any) -> Any:
+    """("unit", _Leaf) / ("and", children) / ("or", children) of a filter (unscored)."""
+    if type(q) is query.Term:
+        btext = _term(q, subsearcher)
+        return ("unit", _Leaf(_postings(subsearcher, q.fieldname, btext)[0] if btext is not None else {}))
     kind = "and" if type(q) is query.And else "or"
-    return (kind, [_tree(child, subsearcher, weighting, boost, leaves, scored) for child in q.subqueries])
+    return (kind, [_tree(child, subsearcher) for child in q.subqueries])
 
 
 def _size(node: Any) -> int:
     """How many documents a node can match at most: what an AND evaluates first."""
     kind, value = node
-    if kind == "term":
+    if kind == "unit":
         return len(value.members)
     sizes = [_size(child) for child in value]
     return min(sizes) if kind == "and" else sum(sizes)
 
 
-def _docs(node: Any, within: set[int] | None = None) -> set[int]:
+def _docs(node: Any, within: Any = None) -> Any:
     """The documents of `node` (within `within`, if given; deleted ones included), by set operations
     in C that each cost the smaller side: an AND evaluates its smallest child, then looks its
-    documents up in the others, so 花椒 合作社 never builds the 137,138 documents of 合作社."""
+    documents up in the others, so 花椒 合作社 never lists the 137,138 documents of 合作社."""
     kind, value = node
-    if kind == "term":
+    if kind == "unit":
         members = value.members
         if within is None:
             return set(members)
@@ -396,19 +466,20 @@ def matching(searcher: Any, q: Any) -> frozenset[int]:
 def _matching(searcher: Any, q: Any) -> set[int]:
     out: set[int] = set()
     for subsearcher, offset in searcher.leaf_searchers():
-        docs = _docs(_tree(q, subsearcher, None, 1.0, [], scored=False))
+        docs = _docs(_tree(q, subsearcher))
         docs -= _deleted(subsearcher.reader())
         out.update(d + offset for d in docs) if offset else out.update(docs)
     return out
 
 
-#: Up to this many score look-ups (matches × terms) in a segment, every match is scored (by C-level
-#: maps over the terms' score dicts); above it, the threshold algorithm walks the terms' documents
+#: Up to this many score look-ups (matches × words) in a segment, every match is scored (by C-level
+#: maps over the words' score dicts); above it, the threshold algorithm walks the words' documents
 #: best first and stops when nothing unseen can reach the page.
-EXHAUSTIVE = 60_000
+EXHAUSTIVE = 20_000
 
-#: Documents scored exactly by the last top() in this thread-unsafe counter (the benchmarks read it).
-STATS = {"scored": 0, "groups": 0}
+#: What the last top() did, for the benchmarks (not thread-safe): documents scored exactly, and
+#: documents taken by the threshold walk.
+STATS = {"scored": 0, "walked": 0}
 
 
 def top(searcher: Any, q: Any, limit: int, allowed: frozenset[int] | None = None) -> tuple[int, list[tuple[float, int]]]:
@@ -416,11 +487,21 @@ def top(searcher: Any, q: Any, limit: int, allowed: frozenset[int] | None = None
     filter's global docnums. The same as scoring every match with Whoosh's TopCollector."""
     weighting = searcher.weighting
     total = 0
-    STATS["scored"] = STATS["groups"] = 0
+    STATS["scored"] = STATS["walked"] = 0
     best: list[tuple[float, int]] = []  # a min-heap of (score, -global docnum): the top `limit` so far
     for subsearcher, offset in searcher.leaf_searchers():
-        leaves: list[_Leaf] = []
-        tree = _tree(q, subsearcher, weighting, 1.0, leaves, scored=True)
+        units: list[_Unit] = []
+        tree = _scored_tree(q, subsearcher, weighting, 1.0, units)
+        deleted = _deleted(subsearcher.reader())
+        if tree[0] == "unit" and allowed is None:
+            # One word: its documents, less the deleted ones, without building a set of them.
+            unit = tree[1]
+            gone = sum(map(unit.members.__contains__, deleted)) if deleted else 0
+            total += len(unit.members) - gone
+            if limit > 0 and len(unit.members) > gone:
+                admit = (lambda docs: list(filterfalse(deleted.__contains__, docs))) if gone else None
+                _threshold(units, admit, offset, limit, best)
+            continue
         within = None
         if allowed is not None:
             if offset:
@@ -429,92 +510,95 @@ def top(searcher: Any, q: Any, limit: int, allowed: frozenset[int] | None = None
             else:
                 within = allowed
         docs = _docs(tree, within)
-        deleted = _deleted(subsearcher.reader())
         if deleted and docs:
-            docs -= deleted
+            docs = docs - deleted
         total += len(docs)
         if not docs or limit <= 0:
             continue
-        leaves = [leaf for leaf in leaves if leaf.members]
-        if len(docs) * len(leaves) <= EXHAUSTIVE or any(leaf.boost <= 0 for leaf in leaves):
-            _everything(leaves, list(docs), offset, limit, best)
+        if len(docs) * len(units) <= EXHAUSTIVE:
+            docs = list(docs)
+            _keep(best, limit, _scores(units, docs), docs, offset)
         else:
-            _threshold(leaves, docs, offset, limit, best)
+            _threshold(units, docs.intersection, offset, limit, best)
     best.sort(reverse=True)
     return total, [(score, -neg) for score, neg in best]
 
 
-def _offer(best: list, limit: int, score: float, globalnum: int) -> None:
-    item = (score, -globalnum)
-    if len(best) < limit:
-        heapq.heappush(best, item)
-    elif item > best[0]:
-        heapq.heapreplace(best, item)
-
-
-def _scores(leaves: list[_Leaf], docs: list[int]) -> list[float]:
-    """The exact scores of `docs`: each term's boost × score, added in the terms' order (0.0 for a
-    term a document lacks adds nothing: x + 0.0 == x), by C-level maps over the score dicts."""
+def _scores(units: list[_Unit], docs: list[int]) -> list[float]:
+    """The exact scores of `docs`: their words' scores added in the words' order (0.0 for a word a
+    document lacks adds nothing: x + 0.0 == x), by C-level maps over the score dicts."""
     STATS["scored"] += len(docs)
     total: list[float] | None = None
-    for leaf in leaves:
-        part = map(leaf.members.get, docs, repeat(0.0))
-        if leaf.boost != 1.0:
-            part = map(mul, repeat(leaf.boost), part)
+    for unit in units:
+        if not unit.members:
+            continue
+        part = map(unit.members.get, docs, repeat(0.0))
         total = list(part) if total is None else list(map(add, total, part))
     return total if total is not None else [0.0] * len(docs)
 
 
 def _keep(best: list, limit: int, scores: list[float], docs: list[int], offset: int) -> None:
-    """Offer (score, document) pairs to the heap of the best `limit`."""
+    """Offer (score, -global docnum) pairs to `best`, the min-heap of the best `limit` so far."""
     negatives = map(neg, map(offset.__add__, docs)) if offset else map(neg, docs)
     pairs = zip(scores, negatives)
-    if len(docs) > limit:
+    ranked = len(docs) > limit
+    if ranked:
         pairs = heapq.nlargest(limit, pairs)
     for item in pairs:
         if len(best) < limit:
             heapq.heappush(best, item)
         elif item > best[0]:
             heapq.heapreplace(best, item)
+        elif ranked:
+            break  # nlargest's pairs come best first: none after this one gets in either
 
 
-def _everything(leaves: list[_Leaf], docs: list[int], offset: int, limit: int, best: list) -> None:
-    """Score every match."""
-    _keep(best, limit, _scores(leaves, docs), docs, offset)
+def _head(unit: _Unit, group: int) -> float:
+    """The most a document not yet taken from this word can score in it: its best group left."""
+    return unit.heads[group]
 
 
-def _head(leaf: _Leaf, position: int) -> float:
-    """The most a document not yet seen can score in this term: the score of its best group left."""
-    return leaf.boost * leaf.impacts[position][0]
+def _take(limit: int, taken: int) -> int:
+    """How many documents to take from a word at once (whole groups, at least one): `limit`, then
+    as many as taken so far — few steps of Python for a long walk, at most twice the documents."""
+    return max(limit, taken)
 
 
-def _threshold(leaves: list[_Leaf], docs: set[int], offset: int, limit: int, best: list) -> None:
-    """Fagin's threshold algorithm with sorted access by exact partial score: take the group of
-    documents with the best remaining score of any term, score its unseen matches exactly, and stop
-    when the limit-th score beats the sum of the terms' best remaining scores (an unseen document
-    scores at most that sum: each of its terms' scores is in a group not taken yet)."""
-    positions = [0] * len(leaves)
-    seen: set[int] = set()
+def _threshold(units: list[_Unit], admit: Any, offset: int, limit: int, best: list) -> None:
+    """Fagin's threshold algorithm with sorted access by exact partial score: take the next
+    documents of the word with the best score left (at least `limit`, then as many as taken from it
+    so far, whole groups), score those that match (`admit`: the matching ones among them, None when
+    all do) exactly, and stop when the limit-th score beats the sum of the words' best scores left.
+    An unseen document scores at most that sum — in each word it has, its score is in a group not
+    taken yet — and the sum adds the same words in the same order as its score, so no rounding can
+    put it above."""
+    groups = [0] * len(units)
+    seen: set[int] | None = set() if len(units) > 1 else None
     while True:
         bound = 0.0
         pick = -1
         highest = -1.0
-        for i, leaf in enumerate(leaves):
-            position = positions[i]
-            if position < len(leaf.impacts):
-                head = _head(leaf, position)
+        for i, unit in enumerate(units):
+            group = groups[i]
+            if group < len(unit.heads):
+                head = _head(unit, group)
                 bound += head
                 if head > highest:
                     pick, highest = i, head
         if pick < 0 or (len(best) >= limit and best[0][0] > bound):
             return
-        group = leaves[pick].impacts[positions[pick]][1]
-        positions[pick] += 1
-        STATS["groups"] += 1
-        new = docs.intersection(group)
-        if seen:
-            new -= seen
-        if new:
-            seen |= new
+        unit = units[pick]
+        starts = unit.starts
+        first = starts[groups[pick]]
+        last = bisect_left(starts, first + _take(limit, first), groups[pick] + 1)
+        groups[pick] = min(last, len(unit.heads))
+        chunk = unit.order[first:starts[groups[pick]]]
+        STATS["walked"] += len(chunk)
+        new = admit(chunk) if admit is not None else chunk
+        if seen is not None:
+            new = [docnum for docnum in new if docnum not in seen]
+            seen.update(new)
+        elif not isinstance(new, list):
             new = list(new)
-            _keep(best, limit, _scores(leaves, new), new, offset)
+        if new:
+            _keep(best, limit, _scores(units, new), new, offset)

@@ -342,16 +342,19 @@ def test_top_results_and_totals_are_exact(index):
             assert [round(i["score"], 6) for i in results.items[:5]] == expected, q
 
 
-@pytest.mark.parametrize("exhaustive", [2000, 0])
-def test_block_ranking_equals_whoosh_across_segments_deletions_filters_and_pages(index, monkeypatch, exhaustive):
+@pytest.mark.parametrize("walk", ["default", "threshold", "threshold, a group at a time"])
+def test_block_ranking_equals_whoosh_across_segments_deletions_filters_and_pages(index, monkeypatch, walk):
     """search_index.ranking (posting blocks, sets, pruned exact scoring, decoded lists cached per
     segment) gives the results, order, ties and totals of Whoosh's collector scoring every match,
     also after updates added segments and deleted documents, with filters and on deeper pages;
-    exhaustive=0 takes the threshold algorithm (broad queries) everywhere."""
+    "threshold" takes the threshold algorithm (broad queries) everywhere."""
     import search_index.ranking as ranking
 
     ranking.clear_cache()
-    monkeypatch.setattr(ranking, "EXHAUSTIVE", exhaustive)
+    if walk != "default":
+        monkeypatch.setattr(ranking, "EXHAUSTIVE", 0)
+    if walk.endswith("a group at a time"):
+        monkeypatch.setattr(ranking, "_take", lambda limit, taken: 1)
 
     words = "花椒 茶叶 核桃 马铃薯 蜂蜜 苗绣 培训 电商 销售 合作社 冷链 物流".split()
     provinces = ["510000000000", "520000000000", "420000000000"]
@@ -387,7 +390,7 @@ def test_block_ranking_equals_whoosh_across_segments_deletions_filters_and_pages
     compare()
 
 
-def _skewed_corpus(rng):
+def _skewed_corpus(rng, n=150):
     """Documents where weight and score disagree and the best matches are nobody's best term.
 
     - heavy but long: 花椒 five times in a long body (the heaviest postings, scoring low);
@@ -403,7 +406,7 @@ def _skewed_corpus(rng):
         n = len(docs)
         docs.append({"doc_id": f"need:{n}", "kind": "need", "obj_id": n, "title": title, "body": body})
 
-    for _ in range(150):
+    for _ in range(n):
         kind = rng.randrange(6)
         if kind == 0:
             add(rng.choice(fill), "，".join(["花椒"] * 5 + rng.choices(fill, k=rng.randint(40, 90))))
@@ -448,36 +451,48 @@ def _compare_with_whoosh(index, monkeypatch, queries, pages=range(1, 14), per_pa
 SKEWED_QUERIES = ["花椒 合作社", "花椒", "合作社", "花椒 OR 合作社", "花椒 合作社 销售", "(花椒 OR 核桃) 合作社"]
 
 
-@pytest.mark.parametrize("exhaustive", [10**9, 0])
+@pytest.mark.parametrize("walk", ["every match", "threshold", "threshold, a group at a time"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_threshold_walk_is_exact_where_weight_order_and_score_order_disagree(index, monkeypatch, exhaustive, seed):
-    """The threshold algorithm (exhaustive=0: for every query) and scoring every match agree with
-    Whoosh page by page — ranking, ties in document order, scores and totals — on a corpus built so
-    that the heaviest postings score lowest, each word's best documents lack the other word, and
-    25 identical documents tie across page boundaries (ranks 21–56 of 花椒 合作社, 59–90 of 花椒)."""
+def test_threshold_walk_is_exact_where_weight_order_and_score_order_disagree(index, monkeypatch, walk, seed):
+    """The threshold algorithm (for every query; a group at a time, so that the walk stops as soon as
+    the bound allows) and scoring every match agree with Whoosh page by page — ranking, ties in
+    document order, scores and totals — on a corpus built so that the heaviest postings score
+    lowest, each word's best documents lack the other word, and 25 identical documents tie across
+    page boundaries (ranks 21–56 of 花椒 合作社, 59–90 of 花椒)."""
     import search_index.ranking as ranking
 
     ranking.clear_cache()
-    monkeypatch.setattr(ranking, "EXHAUSTIVE", exhaustive)
+    monkeypatch.setattr(ranking, "EXHAUSTIVE", 10**9 if walk == "every match" else 0)
+    if walk.endswith("a group at a time"):
+        monkeypatch.setattr(ranking, "_take", lambda limit, taken: 1)
     index.rebuild(_skewed_corpus(random.Random(seed)))
     assert _compare_with_whoosh(index, monkeypatch, SKEWED_QUERIES) == []
     ranking.clear_cache()
 
 
-def test_the_threshold_test_catches_a_bound_one_group_too_low(index, monkeypatch):
-    """The comparison above has teeth: with each term's bound taken one group too far down (a bound
-    that is not an upper bound), the walk stops early and some page differs from Whoosh's."""
+@pytest.mark.parametrize("wrong", ["one group too low", "2 % too low"])
+def test_the_threshold_test_catches_a_bound_that_is_not_an_upper_bound(index, monkeypatch, wrong):
+    """The comparison above has teeth: with each word's bound taken one group too far down, or 2 %
+    below its best score left (bounds that are not upper bounds), the walk stops early and some
+    page differs from Whoosh's."""
     import search_index.ranking as ranking
 
-    ranking.clear_cache()
     monkeypatch.setattr(ranking, "EXHAUSTIVE", 0)
+    monkeypatch.setattr(ranking, "_take", lambda limit, taken: 1)
 
-    def too_low(leaf, position):
-        impacts = leaf.impacts
-        return leaf.boost * impacts[position + 1][0] if position + 1 < len(impacts) else 0.0
+    def one_group_too_low(unit, group):
+        return unit.heads[group + 1] if group + 1 < len(unit.heads) else 0.0
 
-    index.rebuild(_skewed_corpus(random.Random(1)))
-    assert _compare_with_whoosh(index, monkeypatch, SKEWED_QUERIES) == []
-    monkeypatch.setattr(ranking, "_head", too_low)
-    assert _compare_with_whoosh(index, monkeypatch, SKEWED_QUERIES) != []
+    def scaled(unit, group):
+        return unit.heads[group] * 0.98
+
+    differences = []
+    for seed in (1, 2):
+        ranking.clear_cache()
+        index.rebuild(_skewed_corpus(random.Random(seed)))
+        assert _compare_with_whoosh(index, monkeypatch, SKEWED_QUERIES, pages=range(1, 5)) == []
+        with monkeypatch.context() as patched:
+            patched.setattr(ranking, "_head", one_group_too_low if wrong == "one group too low" else scaled)
+            differences += _compare_with_whoosh(index, monkeypatch, SKEWED_QUERIES, pages=range(1, 5))
+    assert differences
     ranking.clear_cache()
