@@ -66,11 +66,11 @@ def _count_terms(q: Any) -> int | None:
 #: (unpickling its ids, weights and positions) is most of what reading a posting list costs.
 CACHE_POSTINGS = 1_000_000
 #: What a scored term costs per posting, in those entries: its documents grouped by (weight, length)
-#: (a list slot and the document number, ~36 bytes); and a word per document: its {docnum: score}
-#: dict (a group's documents share one score object) and its documents best first (~48 bytes).
-#: Measured with tracemalloc: docs/search.md.
-GROUPS_COST = 0.4
-UNIT_COST = 0.55
+#: (a list slot and the document number's int, 47.5 bytes a posting measured with tracemalloc on the
+#: medium set); and a word per document: its {docnum: score} dict (a group's documents share one
+#: score object) and its documents best first (58 bytes; the ints are the groups').
+GROUPS_COST = 0.55
+UNIT_COST = 0.65
 #: A larger structure is rebuilt every time rather than pushing everything else out. At campaign
 #: scale the commonest words of a query are in over 100,000 documents (合作社 in body: 137,138).
 CACHE_LARGEST = 250_000
@@ -244,10 +244,11 @@ class _Unit:
     same documents best first, in groups of one score: `order[starts[g]:starts[g + 1]]` scores
     `heads[g]` (`starts` ends with len(order))."""
 
-    __slots__ = ("members", "order", "starts", "heads")
+    __slots__ = ("members", "order", "starts", "heads", "terms")
 
-    def __init__(self, members, order, starts, heads):
+    def __init__(self, members, order, starts, heads, terms=()):
         self.members, self.order, self.starts, self.heads = members, order, starts, heads
+        self.terms = terms  # ((field, term, boost), ...)
 
 
 _EMPTY_UNIT = _Unit({}, [], [0], [])
@@ -334,7 +335,7 @@ def _unit(subsearcher: Any, weighting: Any, terms: list[tuple[str, bytes, float]
         order.extend(docs)
         starts.append(len(order))
         heads.append(score)
-    unit = _Unit(members, order, starts, heads)
+    unit = _Unit(members, order, starts, heads, tuple(terms))
     if key is not None:
         _put(key, unit, len(members) * UNIT_COST)
     return unit
@@ -432,11 +433,12 @@ def _docs(node: Any, within: Any = None) -> Any:
     if kind == "unit":
         members = value.members
         if within is None:
-            return set(members)
-        # Iterate the smaller side, looking its documents up in the other.
-        if len(members) <= len(within):
+            return members.keys()  # a view: the next & reads it without a copy
+        # Iterate the smaller side, looking its documents up in the other (a dict's keys & a set or
+        # another dict's keys does; a frozenset's intersection iterates its argument).
+        if type(within) is frozenset and len(members) <= len(within):
             return within.intersection(members)
-        return set(filter(members.__contains__, within))
+        return members.keys() & within
     if kind == "and":
         out = within
         for child in sorted(value, key=_size):
@@ -466,16 +468,18 @@ def matching(searcher: Any, q: Any) -> frozenset[int]:
 def _matching(searcher: Any, q: Any) -> set[int]:
     out: set[int] = set()
     for subsearcher, offset in searcher.leaf_searchers():
-        docs = _docs(_tree(q, subsearcher))
+        docs = set(_docs(_tree(q, subsearcher)))
         docs -= _deleted(subsearcher.reader())
         out.update(d + offset for d in docs) if offset else out.update(docs)
     return out
 
 
-#: Up to this many score look-ups (matches × words) in a segment, every match is scored (by C-level
-#: maps over the words' score dicts); above it, the threshold algorithm walks the words' documents
-#: best first and stops when nothing unseen can reach the page.
-EXHAUSTIVE = 20_000
+#: Up to this many matches in a segment, or this many per result asked for, every match is listed
+#: (set operations that cost the smallest word) and scored (C-level maps over the words' score
+#: dicts). Above, the threshold algorithm walks the words' documents best first and stops when
+#: nothing unseen can reach the page: with few matches per result it would walk nearly everything.
+EXHAUSTIVE = 1_000
+EXHAUSTIVE_PER_RESULT = 5
 
 #: What the last top() did, for the benchmarks (not thread-safe): documents scored exactly, and
 #: documents taken by the threshold walk.
@@ -492,36 +496,116 @@ def top(searcher: Any, q: Any, limit: int, allowed: frozenset[int] | None = None
     for subsearcher, offset in searcher.leaf_searchers():
         units: list[_Unit] = []
         tree = _scored_tree(q, subsearcher, weighting, 1.0, units)
-        deleted = _deleted(subsearcher.reader())
-        if tree[0] == "unit" and allowed is None:
-            # One word: its documents, less the deleted ones, without building a set of them.
-            unit = tree[1]
-            gone = sum(map(unit.members.__contains__, deleted)) if deleted else 0
-            total += len(unit.members) - gone
-            if limit > 0 and len(unit.members) > gone:
-                admit = (lambda docs: list(filterfalse(deleted.__contains__, docs))) if gone else None
-                _threshold(units, admit, offset, limit, best)
-            continue
+        reader = subsearcher.reader()
+        size = reader.doc_count_all()
+        deleted = _deleted(reader)
         within = None
         if allowed is not None:
             if offset:
-                end = offset + subsearcher.reader().doc_count_all()
-                within = {a - offset for a in allowed if offset <= a < end}
+                within = {a - offset for a in allowed if offset <= a < offset + size}
             else:
                 within = allowed
-        docs = _docs(tree, within)
-        if deleted and docs:
-            docs = docs - deleted
-        total += len(docs)
-        if not docs or limit <= 0:
+        # The total, exactly, from bitmaps (Python ints: an AND of two words over 540,000
+        # documents is one & of 67 kB in C, and bit_count() counts it).
+        segment = _segment_id(reader)
+        bits = _bits(tree, segment, size)
+        if deleted:
+            bits &= ~_bitmap_on(searcher, ("deleted", segment), deleted, size)
+        if within is not None:
+            bits &= _bitmap_on(searcher, ("allowed", id(allowed), offset), within, size, allowed)
+        count = bits.bit_count()
+        total += count
+        if not count or limit <= 0:
             continue
-        if len(docs) * len(units) <= EXHAUSTIVE:
-            docs = list(docs)
+        if count <= EXHAUSTIVE or count <= EXHAUSTIVE_PER_RESULT * limit:
+            docs = _docs(tree, within)
+            docs = list(docs - deleted if deleted else docs)
             _keep(best, limit, _scores(units, docs), docs, offset)
         else:
-            _threshold(units, docs.intersection, offset, limit, best)
+            _threshold(units, _admission(tree, deleted, within), offset, limit, best)
     best.sort(reverse=True)
     return total, [(score, -neg) for score, neg in best]
+
+
+def _bitmap(docs: Any, size: int) -> int:
+    """The documents below `size` as the bits of an int (bit d: document d). A filter's set holds
+    the whole index's documents, so the first segment's has the later segments' too."""
+    buffer = bytearray((size >> 3) + 1)
+    for docnum in docs:
+        if docnum < size:
+            buffer[docnum >> 3] |= 1 << (docnum & 7)
+    return int.from_bytes(buffer, "little")
+
+
+def _bits(node: Any, segment: Any, size: int) -> int:
+    """The bitmap of a scored tree's matches (deleted documents included). A word's bitmap depends
+    on its terms only, not on the index's statistics: kept by segment id and terms (67 kB a word
+    at 540,000 documents)."""
+    kind, value = node
+    if kind == "unit":
+        if not value.members:
+            return 0
+        key = ("bits", segment, value.terms) if segment is not None else None
+        found = _get(key) if key is not None else None
+        if found is None:
+            found = _bitmap(value.members, size)
+            if key is not None:
+                _put(key, found, size / 8 / 90)
+        return found
+    children = [_bits(child, segment, size) for child in value]
+    out = children[0]
+    for other in children[1:]:
+        out = out & other if kind == "and" else out | other
+    return out
+
+
+def _bitmap_on(searcher: Any, key: tuple, docs: Any, size: int, owner: Any = None) -> int:
+    """A bitmap of a segment's deleted documents, or of a filter's, kept on the searcher (a snapshot
+    of the index) with the filter's set itself (`owner`), so that its id cannot be reused."""
+    cache = searcher.__dict__.setdefault("_villageaid_bitmaps", {})
+    found = cache.get(key)
+    if found is not None and found[0] is owner:
+        return found[1]
+    if len(cache) >= 64:
+        cache.clear()
+    bits = _bitmap(docs, size)
+    cache[key] = (owner, bits)
+    return bits
+
+
+def _admission(tree: Any, deleted: Any, within: Any) -> Any:
+    """A function: which documents of a list match the tree (and are not deleted, and are allowed),
+    by C-level filters over the words' dicts; None when every document of a one-word query does."""
+    single = tree[0] == "unit"
+    if single and not deleted and within is None:
+        return None
+
+    def admit(docs: list[int]) -> list[int]:
+        if not single:
+            docs = _admit(tree, docs)
+        if deleted:
+            docs = list(filterfalse(deleted.__contains__, docs))
+        if within is not None:
+            docs = list(filter(within.__contains__, docs))
+        return docs
+
+    return admit
+
+
+def _admit(node: Any, docs: list[int]) -> list[int]:
+    kind, value = node
+    if kind == "unit":
+        return list(filter(value.members.__contains__, docs))
+    if kind == "and":
+        for child in sorted(value, key=_size):
+            docs = _admit(child, docs)
+            if not docs:
+                break
+        return docs
+    out: set[int] = set()
+    for child in value:
+        out.update(_admit(child, docs))
+    return list(out)
 
 
 def _scores(units: list[_Unit], docs: list[int]) -> list[float]:
@@ -596,9 +680,7 @@ def _threshold(units: list[_Unit], admit: Any, offset: int, limit: int, best: li
         STATS["walked"] += len(chunk)
         new = admit(chunk) if admit is not None else chunk
         if seen is not None:
-            new = [docnum for docnum in new if docnum not in seen]
+            new = list(filterfalse(seen.__contains__, new))
             seen.update(new)
-        elif not isinstance(new, list):
-            new = list(new)
         if new:
             _keep(best, limit, _scores(units, new), new, offset)

@@ -353,6 +353,7 @@ def test_block_ranking_equals_whoosh_across_segments_deletions_filters_and_pages
     ranking.clear_cache()
     if walk != "default":
         monkeypatch.setattr(ranking, "EXHAUSTIVE", 0)
+        monkeypatch.setattr(ranking, "EXHAUSTIVE_PER_RESULT", 0)
     if walk.endswith("a group at a time"):
         monkeypatch.setattr(ranking, "_take", lambda limit, taken: 1)
 
@@ -463,6 +464,7 @@ def test_threshold_walk_is_exact_where_weight_order_and_score_order_disagree(ind
 
     ranking.clear_cache()
     monkeypatch.setattr(ranking, "EXHAUSTIVE", 10**9 if walk == "every match" else 0)
+    monkeypatch.setattr(ranking, "EXHAUSTIVE_PER_RESULT", 10**9 if walk == "every match" else 0)
     if walk.endswith("a group at a time"):
         monkeypatch.setattr(ranking, "_take", lambda limit, taken: 1)
     index.rebuild(_skewed_corpus(random.Random(seed)))
@@ -478,6 +480,7 @@ def test_the_threshold_test_catches_a_bound_that_is_not_an_upper_bound(index, mo
     import search_index.ranking as ranking
 
     monkeypatch.setattr(ranking, "EXHAUSTIVE", 0)
+    monkeypatch.setattr(ranking, "EXHAUSTIVE_PER_RESULT", 0)
     monkeypatch.setattr(ranking, "_take", lambda limit, taken: 1)
 
     def one_group_too_low(unit, group):
