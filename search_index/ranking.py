@@ -22,7 +22,6 @@ with Whoosh as before.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
 from collections import OrderedDict
 from itertools import filterfalse, repeat
 from operator import add, itemgetter, neg
@@ -33,7 +32,7 @@ from whoosh import query
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.util.numeric import byte_to_length
 from whoosh.matching.wrappers import FilterMatcher
-from whoosh.scoring import BM25FScorer
+from whoosh.scoring import BM25FScorer, WeightLengthScorer, WeightScorer
 
 #: Trees with more terms than this are left to Whoosh (the parser caps queries at 200 characters).
 MAX_TERMS = 64
@@ -70,7 +69,7 @@ CACHE_POSTINGS = 1_000_000
 #: medium set); and a word per document: its {docnum: score} dict (a group's documents share one
 #: score object) and its documents best first (58 bytes; the ints are the groups').
 GROUPS_COST = 0.55
-UNIT_COST = 0.65
+SIGNATURES_COST = 0.65
 #: A larger structure is rebuilt every time rather than pushing everything else out. At campaign
 #: scale the commonest words of a query are in over 100,000 documents (合作社 in body: 137,138).
 CACHE_LARGEST = 250_000
@@ -240,18 +239,24 @@ class _Leaf:
 
 class _Unit:
     """A word of the query in one segment — a term, or an OR of terms (the word in title, body or
-    place) — with every document that has it: {docnum: score} (deleted documents included), and the
-    same documents best first, in groups of one score: `order[starts[g]:starts[g + 1]]` scores
-    `heads[g]` (`starts` ends with len(order))."""
+    place) — for the index's current statistics.
 
-    __slots__ = ("members", "order", "starts", "heads", "terms")
+    `members`: {docnum: signature} for every document that has the word (deleted ones included),
+    a signature being what its score depends on: its (weight, field length) in each of the terms.
+    `docs[sig]`: the documents of a signature. Neither depends on the statistics, so they are kept
+    by segment id and terms (`_signatures`). `scores[sig]`: a signature's score (`scores[-1]` is 0.0,
+    for documents without the word), `order`: the signatures best first, `heads`: their scores —
+    a few hundred numbers, recomputed when the statistics change (`_ranked`)."""
 
-    def __init__(self, members, order, starts, heads, terms=()):
-        self.members, self.order, self.starts, self.heads = members, order, starts, heads
-        self.terms = terms  # ((field, term, boost), ...)
+    __slots__ = ("members", "docs", "terms", "scores", "order", "heads", "absent")
+
+    def __init__(self, members, docs, terms, scores, order, heads):
+        self.members, self.docs, self.terms = members, docs, terms
+        self.scores, self.order, self.heads = scores, order, heads
+        self.absent = len(scores) - 1
 
 
-_EMPTY_UNIT = _Unit({}, [], [0], [])
+_EMPTY_UNIT = _Unit({}, [], (), [0.0], [], [])
 
 
 class _Posting:
@@ -270,98 +275,143 @@ class _Posting:
 
 
 def _params(scorer: Any) -> tuple | None:
-    """What a BM25F score depends on besides weight and length, or None for another scorer. idf and
-    the average length are the whole index's: a new generation gives new parameters (and new keys)."""
-    if type(scorer) is not BM25FScorer:
-        return None
-    return (scorer.idf, scorer.avgfl, scorer.B, scorer.K1)
+    """What a score depends on besides weight and length, or None for a scorer we do not know. BM25F's
+    idf and average length are the whole index's: a new generation gives new parameters."""
+    if type(scorer) is BM25FScorer:
+        return (scorer.idf, scorer.avgfl, scorer.B, scorer.K1)
+    if type(scorer) is WeightScorer:
+        return ("weight",)
+    return None
+
+
+def _mode(scorer: Any) -> str:
+    """How a term's postings are grouped for its scorer: by (weight, length), by weight, or one by one."""
+    if isinstance(scorer, WeightLengthScorer) and hasattr(scorer, "dfl"):
+        return "length"
+    return "weight" if isinstance(scorer, WeightScorer) else "document"
 
 
 def _unit(subsearcher: Any, weighting: Any, terms: list[tuple[str, bytes, float]]) -> _Unit:
-    """The _Unit of (field, term, boost) triples, kept by segment id, terms and scoring parameters.
+    """The _Unit of (field, term, boost) triples.
 
     BM25F's score depends only on a posting's weight and its document's field length, both fixed in
-    a segment: a term's postings are grouped by the pair once (`_groups`, kept), and each group is
-    scored once for the index's current statistics. A document's score in a word is its terms'
-    boost × score added in the terms' order (the documents of an OR of terms being their union);
-    grouping them by that score gives the word's documents best first, which the threshold
-    algorithm walks (the exact bound of a word), and the dict is what C-level maps read."""
+    a segment: a term's postings grouped by the pair (`_groups`) and a word's documents by their
+    pairs in its terms (`_signatures`) are kept per segment. What the index's statistics change —
+    each signature's score, the signatures in score order — is a few hundred numbers (`_ranked`).
+    A document's score in a word is its terms' boost × score added in the terms' order; its
+    signatures best first are what the threshold algorithm walks (the exact bound of a word)."""
     if not terms:
         return _EMPTY_UNIT
+    terms = tuple(terms)
     segment = _segment_id(subsearcher.reader())
     scorers = [weighting.scorer(subsearcher, fieldname, btext, qf=1) for fieldname, btext, _ in terms]
-    params = tuple(_params(scorer) for scorer in scorers)
-    key = ("unit", segment, tuple(terms), params) if segment is not None and None not in params else None
+    members, docs, signatures = _signatures(subsearcher, segment, terms, scorers)
+    scores, order, heads = _ranked(segment, terms, scorers, signatures)
+    return _Unit(members, docs, terms, scores, order, heads)
+
+
+def _signatures(subsearcher: Any, segment: Any, terms: tuple, scorers: list) -> tuple:
+    """({docnum: signature id}, [[docnum, ...] per signature], [((term index, pair), ...) per
+    signature]) of a word in a segment, kept by segment id and terms."""
+    modes = tuple(_mode(scorer) for scorer in scorers)
+    key = ("signatures", segment, terms, modes) if segment is not None else None
     if key is not None:
         found = _get(key)
         if found is not None:
             return found
-    parts = []  # per term: [(boost × score, [docnum, ...]), ...]
-    for (fieldname, btext, boost), scorer in zip(terms, scorers):
-        groups = _groups(subsearcher, segment, fieldname, btext, scorer)
-        if hasattr(scorer, "_score") and hasattr(scorer, "dfl"):
-            parts.append([(boost * scorer._score(weight, length), docs) for (weight, length), docs in groups.items()])
-        else:  # an unscorable field (Whoosh's WeightScorer) or another model: one document at a time
-            parts.append([(boost * scorer.score(_Posting(docnum, weight)), [docnum])
-                          for (weight, _), docs in groups.items() for docnum in docs])
-    if len(parts) == 1:
-        by_score = parts[0]
+    groups = [_groups(subsearcher, segment, fieldname, btext, scorer)
+              for (fieldname, btext, _), scorer in zip(terms, scorers)]
+    if len(groups) == 1:
+        signatures = [((0, pair),) for pair in groups[0]]
+        docs = list(groups[0].values())
     else:
-        dicts = []
-        for part in parts:
-            scores: dict[int, float] = {}
-            for score, docs in part:
-                scores.update(zip(docs, repeat(score)))
-            dicts.append(scores)
-        union = list(set().union(*dicts))
-        total = list(map(dicts[0].get, union, repeat(0.0)))
-        for scores in dicts[1:]:
-            total = list(map(add, total, map(scores.get, union, repeat(0.0))))
-        grouped: dict[float, list[int]] = {}
-        for docnum, score in zip(union, total):
-            found = grouped.get(score)
+        of: dict[int, tuple] = {}
+        for i, term_groups in enumerate(groups):
+            for pair, term_docs in term_groups.items():
+                part = ((i, pair),)
+                for docnum in term_docs:
+                    found = of.get(docnum)
+                    of[docnum] = part if found is None else found + part
+        grouped: dict[tuple, list[int]] = {}
+        for docnum, signature in of.items():
+            found = grouped.get(signature)
             if found is None:
-                grouped[score] = [docnum]
+                grouped[signature] = [docnum]
             else:
                 found.append(docnum)
-        by_score = list(grouped.items())
-    by_score.sort(key=itemgetter(0), reverse=True)
-    members: dict[int, float] = {}
-    order: list[int] = []
-    starts = [0]
-    heads = []
-    for score, docs in by_score:
-        members.update(zip(docs, repeat(score)))  # one score object per group
-        order.extend(docs)
-        starts.append(len(order))
-        heads.append(score)
-    unit = _Unit(members, order, starts, heads, tuple(terms))
+        signatures = list(grouped)
+        docs = list(grouped.values())
+    members: dict[int, int] = {}
+    for sig, sig_docs in enumerate(docs):
+        members.update(zip(sig_docs, repeat(sig)))  # one int object per signature
+    found = (members, docs, signatures)
     if key is not None:
-        _put(key, unit, len(members) * UNIT_COST)
-    return unit
+        _put(key, found, len(members) * SIGNATURES_COST)
+    return found
+
+
+def _ranked(segment: Any, terms: tuple, scorers: list, signatures: list) -> tuple[list[float], list[int], list[float]]:
+    """(score per signature + [0.0], signatures best first, their scores) for the scorers' statistics."""
+    params = tuple(_params(scorer) for scorer in scorers)
+    key = ("ranked", segment, terms, params) if segment is not None and None not in params else None
+    if key is not None:
+        found = _get(key)
+        if found is not None:
+            return found
+    memo: dict[tuple, float] = {}
+    scores = []
+    for signature in signatures:
+        score = 0.0
+        for i, pair in signature:
+            part = memo.get((i, pair))
+            if part is None:
+                part = memo[(i, pair)] = terms[i][2] * _pair_score(scorers[i], pair)
+            score += part
+        scores.append(score)
+    order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)
+    heads = [scores[sig] for sig in order]
+    scores.append(0.0)
+    found = (scores, order, heads)
+    if key is not None:
+        _put(key, found, len(scores) / 10)
+    return found
+
+
+def _pair_score(scorer: Any, pair: tuple) -> float:
+    weight, length = pair
+    if isinstance(length, tuple):  # ("document", docnum): a scorer that reads more than the two
+        return scorer.score(_Posting(length[1], weight))
+    if length is None:
+        return scorer.score(_Posting(None, weight))  # WeightScorer: the weight
+    return scorer._score(weight, length)
 
 
 def _groups(subsearcher: Any, segment: Any, fieldname: str, btext: bytes, scorer: Any) -> dict[tuple, list[int]]:
-    """{(weight, field length): [docnum, ...]} of a term's postings in a segment (deleted included)."""
-    key = ("groups", segment, fieldname, btext) if segment is not None else None
+    """{(weight, field length): [docnum, ...]} of a term's postings in a segment (deleted included);
+    (weight, None) for Whoosh's WeightScorer, (weight, ("document", docnum)) for another scorer."""
+    mode = _mode(scorer)
+    key = ("groups", segment, fieldname, btext, mode) if segment is not None else None
     if key is not None:
         found = _get(key)
         if found is not None:
             return found
     postings = _postings(subsearcher, fieldname, btext, keep=False)[0]
     groups: dict[tuple, list[int]] = {}
-    if hasattr(scorer, "dfl"):
+    if mode == "length":
         length = _length_reader(subsearcher, fieldname, scorer.dfl)
         for docnum, weight in postings.items():
-            group = (weight, length(docnum))
-            found = groups.get(group)
+            pair = (weight, length(docnum))
+            found = groups.get(pair)
             if found is None:
-                groups[group] = [docnum]
+                groups[pair] = [docnum]
             else:
                 found.append(docnum)
-    else:
+    elif mode == "weight":
         for docnum, weight in postings.items():
             groups.setdefault((weight, None), []).append(docnum)
+    else:
+        for docnum, weight in postings.items():
+            groups[(weight, ("document", docnum))] = [docnum]
     if key is not None:
         _put(key, groups, len(postings) * GROUPS_COST)
     return groups
@@ -610,13 +660,13 @@ def _admit(node: Any, docs: list[int]) -> list[int]:
 
 def _scores(units: list[_Unit], docs: list[int]) -> list[float]:
     """The exact scores of `docs`: their words' scores added in the words' order (0.0 for a word a
-    document lacks adds nothing: x + 0.0 == x), by C-level maps over the score dicts."""
+    document lacks adds nothing: x + 0.0 == x), by C-level maps: document -> signature -> score."""
     STATS["scored"] += len(docs)
     total: list[float] | None = None
     for unit in units:
         if not unit.members:
             continue
-        part = map(unit.members.get, docs, repeat(0.0))
+        part = map(unit.scores.__getitem__, map(unit.members.get, docs, repeat(unit.absent)))
         total = list(part) if total is None else list(map(add, total, part))
     return total if total is not None else [0.0] * len(docs)
 
@@ -637,46 +687,47 @@ def _keep(best: list, limit: int, scores: list[float], docs: list[int], offset: 
             break  # nlargest's pairs come best first: none after this one gets in either
 
 
-def _head(unit: _Unit, group: int) -> float:
-    """The most a document not yet taken from this word can score in it: its best group left."""
-    return unit.heads[group]
-
-
 def _take(limit: int, taken: int) -> int:
-    """How many documents to take from a word at once (whole groups, at least one): `limit`, then
-    as many as taken so far — few steps of Python for a long walk, at most twice the documents."""
+    """How many documents to take from a word at once (whole signatures, at least one): `limit`,
+    then as many as taken so far — few steps of Python for a long walk, at most twice the documents."""
     return max(limit, taken)
 
 
 def _threshold(units: list[_Unit], admit: Any, offset: int, limit: int, best: list) -> None:
     """Fagin's threshold algorithm with sorted access by exact partial score: take the next
     documents of the word with the best score left (at least `limit`, then as many as taken from it
-    so far, whole groups), score those that match (`admit`: the matching ones among them, None when
-    all do) exactly, and stop when the limit-th score beats the sum of the words' best scores left.
-    An unseen document scores at most that sum — in each word it has, its score is in a group not
-    taken yet — and the sum adds the same words in the same order as its score, so no rounding can
-    put it above."""
-    groups = [0] * len(units)
+    so far, whole signatures), score those that match (`admit`: the matching ones among them, None
+    when all do) exactly, and stop when the limit-th score beats the sum of the words' best scores
+    left. An unseen document scores at most that sum — in each word it has, its score is that of a
+    signature not taken yet — and the sum adds the same words in the same order as its score, so
+    no rounding can put it above."""
+    positions = [0] * len(units)
+    taken = [0] * len(units)
     seen: set[int] | None = set() if len(units) > 1 else None
     while True:
         bound = 0.0
         pick = -1
         highest = -1.0
         for i, unit in enumerate(units):
-            group = groups[i]
-            if group < len(unit.heads):
-                head = _head(unit, group)
+            position = positions[i]
+            if position < len(unit.heads):
+                head = _head(unit, position)
                 bound += head
                 if head > highest:
                     pick, highest = i, head
         if pick < 0 or (len(best) >= limit and best[0][0] > bound):
             return
         unit = units[pick]
-        starts = unit.starts
-        first = starts[groups[pick]]
-        last = bisect_left(starts, first + _take(limit, first), groups[pick] + 1)
-        groups[pick] = min(last, len(unit.heads))
-        chunk = unit.order[first:starts[groups[pick]]]
+        order, docs = unit.order, unit.docs
+        position = positions[pick]
+        want = _take(limit, taken[pick])
+        chunk = list(docs[order[position]])
+        position += 1
+        while len(chunk) < want and position < len(order):
+            chunk += docs[order[position]]
+            position += 1
+        positions[pick] = position
+        taken[pick] += len(chunk)
         STATS["walked"] += len(chunk)
         new = admit(chunk) if admit is not None else chunk
         if seen is not None:
@@ -684,3 +735,8 @@ def _threshold(units: list[_Unit], admit: Any, offset: int, limit: int, best: li
             seen.update(new)
         if new:
             _keep(best, limit, _scores(units, new), new, offset)
+
+
+def _head(unit: _Unit, position: int) -> float:
+    """The most a document not yet taken from this word can score in it: its best signature left."""
+    return unit.heads[position]
