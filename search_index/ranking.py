@@ -9,11 +9,16 @@ block's ids and weights are decoded by Whoosh's own codec, then copied into a di
 boolean tree is evaluated on sets, and only the matching documents are scored.
 
 Scoring is Whoosh's own: the segment's BM25F scorer for each term (the same idf, average length
-and B/K1), `_score(weight, length)` summed over the terms a document matches, boosts multiplied in.
-Only the top `limit` are scored exactly, in the order of an upper bound of their score (each term's
-score at its shortest document, which BM25 cannot exceed): the ranking stops when no document left
-can reach the limit-th score. The ranking, the ties (lower document number first) and the total are
-those of scoring every match; `tests/search/test_search_queries.py` compares them on random corpora.
+and B/K1), `_score(weight, length)`, boosts multiplied in; a document's score adds its terms' in the
+query's order. That score depends only on each term's (weight, field length), both fixed in a
+segment, so every word (a term, or an OR of terms: the word in title, body or place) keeps its
+documents grouped by that signature, and the signatures ordered by score for the index's current
+statistics: each word's documents best first, with the exact score of each. The total is counted
+on bitmaps (Python ints, one & per AND); the page comes from the threshold algorithm walking the
+words best first until the page's last score beats the sum of the words' best scores left — or,
+when the matches are few, from scoring them all. The ranking, the ties (lower document number first)
+and the total are those of scoring every match; `tests/search/test_search_queries.py` compares them
+with Whoosh's collector on random corpora, and checks that a bound set too low is caught.
 
 Queries of any other shape (phrases, NOT, coordination) return None: the caller collects them
 with Whoosh as before.
@@ -65,11 +70,11 @@ def _count_terms(q: Any) -> int | None:
 #: (unpickling its ids, weights and positions) is most of what reading a posting list costs.
 CACHE_POSTINGS = 1_000_000
 #: What a scored term costs per posting, in those entries: its documents grouped by (weight, length)
-#: (a list slot and the document number's int, 47.5 bytes a posting measured with tracemalloc on the
-#: medium set); and a word per document: its {docnum: score} dict (a group's documents share one
-#: score object) and its documents best first (58 bytes; the ints are the groups').
+#: (a list slot and the document number's int: 47.5 bytes, measured with tracemalloc on the medium
+#: set); and what a word costs per document: {docnum: signature} and the documents listed by
+#: signature (60.5 bytes; the ints are the groups'). Its bitmap is 1 bit per document of the segment.
 GROUPS_COST = 0.55
-SIGNATURES_COST = 0.65
+SIGNATURES_COST = 0.67
 #: A larger structure is rebuilt every time rather than pushing everything else out. At campaign
 #: scale the commonest words of a query are in over 100,000 documents (合作社 in body: 137,138).
 CACHE_LARGEST = 250_000
