@@ -27,8 +27,9 @@ with Whoosh as before.
 from __future__ import annotations
 
 import heapq
+import re
 from collections import OrderedDict
-from itertools import filterfalse, repeat
+from itertools import compress, filterfalse, repeat
 from operator import add, itemgetter, neg
 from threading import Lock
 from typing import Any
@@ -481,19 +482,14 @@ def _size(node: Any) -> int:
 
 
 def _docs(node: Any, within: Any = None) -> Any:
-    """The documents of `node` (within `within`, if given; deleted ones included), by set operations
-    in C that each cost the smaller side: an AND evaluates its smallest child, then looks its
-    documents up in the others, so 花椒 合作社 never lists the 137,138 documents of 合作社."""
+    """The documents of a filter's tree (deleted ones included), by set operations in C that cost
+    the smaller side: an AND evaluates its smallest child, then looks its documents up in the others."""
     kind, value = node
     if kind == "unit":
         members = value.members
         if within is None:
             return members.keys()  # a view: the next & reads it without a copy
-        # Iterate the smaller side, looking its documents up in the other (a dict's keys & a set or
-        # another dict's keys does; a frozenset's intersection iterates its argument).
-        if type(within) is frozenset and len(members) <= len(within):
-            return within.intersection(members)
-        return members.keys() & within
+        return members.keys() & within  # iterates the smaller side
     if kind == "and":
         out = within
         for child in sorted(value, key=_size):
@@ -554,30 +550,24 @@ def top(searcher: Any, q: Any, limit: int, allowed: frozenset[int] | None = None
         reader = subsearcher.reader()
         size = reader.doc_count_all()
         deleted = _deleted(reader)
-        within = None
-        if allowed is not None:
-            if offset:
-                within = {a - offset for a in allowed if offset <= a < offset + size}
-            else:
-                within = allowed
         # The total, exactly, from bitmaps (Python ints: an AND of two words over 540,000
         # documents is one & of 67 kB in C, and bit_count() counts it).
         segment = _segment_id(reader)
         bits = _bits(tree, segment, size)
         if deleted:
-            bits &= ~_bitmap_on(searcher, ("deleted", segment), deleted, size)
-        if within is not None:
-            bits &= _bitmap_on(searcher, ("allowed", id(allowed), offset), within, size, allowed)
+            bits &= ~_bitmap_on(searcher, ("deleted", segment), lambda: deleted, size)
+        if allowed is not None:
+            bits &= _bitmap_on(searcher, ("allowed", id(allowed), offset),
+                               lambda: (a - offset for a in allowed if offset <= a < offset + size), size, allowed)
         count = bits.bit_count()
         total += count
         if not count or limit <= 0:
             continue
         if count <= EXHAUSTIVE or count <= EXHAUSTIVE_PER_RESULT * limit:
-            docs = _docs(tree, within)
-            docs = list(docs - deleted if deleted else docs)
+            docs = _listed(bits, size)
             _keep(best, limit, _scores(units, docs), docs, offset)
         else:
-            _threshold(units, _admission(tree, deleted, within), offset, limit, best)
+            _threshold(units, _admission(tree, deleted, allowed, offset), offset, limit, best)
     best.sort(reverse=True)
     return total, [(score, -neg) for score, neg in best]
 
@@ -615,24 +605,43 @@ def _bits(node: Any, segment: Any, size: int) -> int:
 
 
 def _bitmap_on(searcher: Any, key: tuple, docs: Any, size: int, owner: Any = None) -> int:
-    """A bitmap of a segment's deleted documents, or of a filter's, kept on the searcher (a snapshot
-    of the index) with the filter's set itself (`owner`), so that its id cannot be reused."""
+    """A bitmap of a segment's deleted documents, or of a filter's (`docs()` lists them), kept on the
+    searcher (a snapshot of the index) with the filter's set itself (`owner`), so that its id cannot
+    be reused while the entry lives."""
     cache = searcher.__dict__.setdefault("_villageaid_bitmaps", {})
     found = cache.get(key)
     if found is not None and found[0] is owner:
         return found[1]
     if len(cache) >= 64:
         cache.clear()
-    bits = _bitmap(docs, size)
+    bits = _bitmap(docs(), size)
     cache[key] = (owner, bits)
     return bits
 
 
-def _admission(tree: Any, deleted: Any, within: Any) -> Any:
+_NONZERO = re.compile(rb"[^\x00]+")
+_BITS = [tuple(b for b in range(8) if value >> b & 1) for value in range(256)]
+
+
+def _listed(bits: int, size: int) -> list[int]:
+    """The documents of a bitmap, in order: its nonzero bytes found by a regular expression (C), then
+    each byte's bits from a table — a scan of size / 8 bytes plus a step per matching document."""
+    data = bits.to_bytes((size >> 3) + 1, "little")
+    out: list[int] = []
+    table = _BITS
+    for run in _NONZERO.finditer(data):
+        start = run.start()
+        for i, value in enumerate(run.group(), start):
+            base = i << 3
+            out.extend([base + b for b in table[value]])
+    return out
+
+
+def _admission(tree: Any, deleted: Any, allowed: Any, offset: int) -> Any:
     """A function: which documents of a list match the tree (and are not deleted, and are allowed),
     by C-level filters over the words' dicts; None when every document of a one-word query does."""
     single = tree[0] == "unit"
-    if single and not deleted and within is None:
+    if single and not deleted and allowed is None:
         return None
 
     def admit(docs: list[int]) -> list[int]:
@@ -640,8 +649,9 @@ def _admission(tree: Any, deleted: Any, within: Any) -> Any:
             docs = _admit(tree, docs)
         if deleted:
             docs = list(filterfalse(deleted.__contains__, docs))
-        if within is not None:
-            docs = list(filter(within.__contains__, docs))
+        if allowed is not None:
+            global_numbers = map(offset.__add__, docs) if offset else docs
+            docs = list(compress(docs, map(allowed.__contains__, global_numbers)))
         return docs
 
     return admit

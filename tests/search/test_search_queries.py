@@ -499,3 +499,16 @@ def test_the_threshold_test_catches_a_bound_that_is_not_an_upper_bound(index, mo
             differences += _compare_with_whoosh(index, monkeypatch, SKEWED_QUERIES, pages=range(1, 5))
     assert differences
     ranking.clear_cache()
+
+
+def test_bitmaps_list_back_the_documents_they_were_made_of():
+    """The totals are counted on bitmaps and few matches listed from them: every document comes back,
+    in order, at byte boundaries, at the ends and in runs."""
+    import search_index.ranking as ranking
+
+    rng = random.Random(5)
+    for size in (1, 7, 8, 9, 1000, 70_001):
+        for docs in ([], [0], [size - 1], list(range(size)), sorted(rng.sample(range(size), min(size, 300)))):
+            bits = ranking._bitmap(docs + [size, size + 9], size)  # past the segment: left out
+            assert bits.bit_count() == len(docs)
+            assert ranking._listed(bits, size) == docs
