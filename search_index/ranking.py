@@ -27,7 +27,7 @@ with Whoosh as before.
 from __future__ import annotations
 
 import heapq
-import re
+import sys
 from collections import OrderedDict
 from itertools import compress, filterfalse, repeat
 from operator import add, itemgetter, neg
@@ -77,8 +77,9 @@ CACHE_POSTINGS = 1_000_000
 GROUPS_COST = 0.55
 SIGNATURES_COST = 0.67
 #: A larger structure is rebuilt every time rather than pushing everything else out. At campaign
-#: scale the commonest words of a query are in over 100,000 documents (合作社 in body: 137,138).
-CACHE_LARGEST = 250_000
+#: scale (539,630 documents) 村 is in 416,036 documents: its signatures cost 279,000 entries (~25 MB),
+#: and a term's groups at most ~300,000 (a term in every document): kept, at up to 40 % of the cache.
+CACHE_LARGEST = 400_000
 
 _cache: OrderedDict[tuple, tuple[Any, float]] = OrderedDict()  # key -> (structure, cost in entries)
 _cached = 0.0
@@ -317,7 +318,7 @@ def _unit(subsearcher: Any, weighting: Any, terms: list[tuple[str, bytes, float]
 
 
 def _signatures(subsearcher: Any, segment: Any, terms: tuple, scorers: list) -> tuple:
-    """({docnum: signature id}, [[docnum, ...] per signature], [((term index, pair), ...) per
+    """({docnum: signature id}, [[docnum, ...] per signature], [(pair or None per term) per
     signature]) of a word in a segment, kept by segment id and terms."""
     modes = tuple(_mode(scorer) for scorer in scorers)
     key = ("signatures", segment, terms, modes) if segment is not None else None
@@ -328,18 +329,18 @@ def _signatures(subsearcher: Any, segment: Any, terms: tuple, scorers: list) -> 
     groups = [_groups(subsearcher, segment, fieldname, btext, scorer)
               for (fieldname, btext, _), scorer in zip(terms, scorers)]
     if len(groups) == 1:
-        signatures = [((0, pair),) for pair in groups[0]]
+        signatures = [(pair,) for pair in groups[0]]
         docs = list(groups[0].values())
     else:
-        of: dict[int, tuple] = {}
-        for i, term_groups in enumerate(groups):
+        pairs = []  # per term: {docnum: (weight, length)}
+        for term_groups in groups:
+            of: dict[int, tuple] = {}
             for pair, term_docs in term_groups.items():
-                part = ((i, pair),)
-                for docnum in term_docs:
-                    found = of.get(docnum)
-                    of[docnum] = part if found is None else found + part
+                of.update(zip(term_docs, repeat(pair)))
+            pairs.append(of)
+        union = list(set().union(*pairs))
         grouped: dict[tuple, list[int]] = {}
-        for docnum, signature in of.items():
+        for docnum, signature in zip(union, zip(*[map(of.get, union) for of in pairs])):
             found = grouped.get(signature)
             if found is None:
                 grouped[signature] = [docnum]
@@ -368,7 +369,9 @@ def _ranked(segment: Any, terms: tuple, scorers: list, signatures: list) -> tupl
     scores = []
     for signature in signatures:
         score = 0.0
-        for i, pair in signature:
+        for i, pair in enumerate(signature):
+            if pair is None:
+                continue
             part = memo.get((i, pair))
             if part is None:
                 part = memo[(i, pair)] = terms[i][2] * _pair_score(scorers[i], pair)
@@ -532,6 +535,10 @@ def _matching(searcher: Any, q: Any) -> set[int]:
 EXHAUSTIVE = 1_000
 EXHAUSTIVE_PER_RESULT = 5
 
+#: Up to this many documents in the smallest word of an AND (in the words of an OR), the matches are
+#: found by set operations and all scored; beyond, the total is counted on bitmaps.
+FEW = 2_000
+
 #: What the last top() did, for the benchmarks (not thread-safe): documents scored exactly, and
 #: documents taken by the threshold walk.
 STATS = {"scored": 0, "walked": 0}
@@ -550,6 +557,16 @@ def top(searcher: Any, q: Any, limit: int, allowed: frozenset[int] | None = None
         reader = subsearcher.reader()
         size = reader.doc_count_all()
         deleted = _deleted(reader)
+        if _size(tree) <= FEW:
+            # Selective words: their matches by set operations that cost the smallest word.
+            docs = _docs(tree)
+            docs = list(docs - deleted if deleted else docs)
+            if allowed is not None:
+                docs = list(compress(docs, map(allowed.__contains__, map(offset.__add__, docs) if offset else docs)))
+            total += len(docs)
+            if docs and limit > 0:
+                _keep(best, limit, _scores(units, docs), docs, offset)
+            continue
         # The total, exactly, from bitmaps (Python ints: an AND of two words over 540,000
         # documents is one & of 67 kB in C, and bit_count() counts it).
         segment = _segment_id(reader)
@@ -619,21 +636,19 @@ def _bitmap_on(searcher: Any, key: tuple, docs: Any, size: int, owner: Any = Non
     return bits
 
 
-_NONZERO = re.compile(rb"[^\x00]+")
-_BITS = [tuple(b for b in range(8) if value >> b & 1) for value in range(256)]
-
-
 def _listed(bits: int, size: int) -> list[int]:
-    """The documents of a bitmap, in order: its nonzero bytes found by a regular expression (C), then
-    each byte's bits from a table — a scan of size / 8 bytes plus a step per matching document."""
-    data = bits.to_bytes((size >> 3) + 1, "little")
+    """The documents of a bitmap, in order: its nonzero 64-bit words picked out in C, then each
+    word's bits — a pass over size / 64 words plus a few steps per matching document."""
+    n = (size >> 6) + 1
+    words = memoryview(bits.to_bytes(n * 8, sys.byteorder)).cast("Q")
     out: list[int] = []
-    table = _BITS
-    for run in _NONZERO.finditer(data):
-        start = run.start()
-        for i, value in enumerate(run.group(), start):
-            base = i << 3
-            out.extend([base + b for b in table[value]])
+    for i in compress(range(n), words):
+        word = words[i]
+        base = i << 6
+        while word:
+            low = word & -word
+            out.append(base + low.bit_length() - 1)
+            word ^= low
     return out
 
 

@@ -351,7 +351,8 @@ def test_block_ranking_equals_whoosh_across_segments_deletions_filters_and_pages
     import search_index.ranking as ranking
 
     ranking.clear_cache()
-    if walk != "default":
+    if walk != "default":  # the default: set operations (few documents), then every match scored
+        monkeypatch.setattr(ranking, "FEW", 0)
         monkeypatch.setattr(ranking, "EXHAUSTIVE", 0)
         monkeypatch.setattr(ranking, "EXHAUSTIVE_PER_RESULT", 0)
     if walk.endswith("a group at a time"):
@@ -452,7 +453,7 @@ def _compare_with_whoosh(index, monkeypatch, queries, pages=range(1, 14), per_pa
 SKEWED_QUERIES = ["花椒 合作社", "花椒", "合作社", "花椒 OR 合作社", "花椒 合作社 销售", "(花椒 OR 核桃) 合作社"]
 
 
-@pytest.mark.parametrize("walk", ["every match", "threshold", "threshold, a group at a time"])
+@pytest.mark.parametrize("walk", ["every match", "threshold", "threshold, a group at a time", "default"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_threshold_walk_is_exact_where_weight_order_and_score_order_disagree(index, monkeypatch, walk, seed):
     """The threshold algorithm (for every query; a group at a time, so that the walk stops as soon as
@@ -463,8 +464,10 @@ def test_threshold_walk_is_exact_where_weight_order_and_score_order_disagree(ind
     import search_index.ranking as ranking
 
     ranking.clear_cache()
-    monkeypatch.setattr(ranking, "EXHAUSTIVE", 10**9 if walk == "every match" else 0)
-    monkeypatch.setattr(ranking, "EXHAUSTIVE_PER_RESULT", 10**9 if walk == "every match" else 0)
+    if walk != "default":  # the default: set operations (few documents), then every match scored
+        monkeypatch.setattr(ranking, "FEW", 0)  # bitmaps
+        monkeypatch.setattr(ranking, "EXHAUSTIVE", 10**9 if walk == "every match" else 0)
+        monkeypatch.setattr(ranking, "EXHAUSTIVE_PER_RESULT", 10**9 if walk == "every match" else 0)
     if walk.endswith("a group at a time"):
         monkeypatch.setattr(ranking, "_take", lambda limit, taken: 1)
     index.rebuild(_skewed_corpus(random.Random(seed)))
@@ -479,6 +482,7 @@ def test_the_threshold_test_catches_a_bound_that_is_not_an_upper_bound(index, mo
     page differs from Whoosh's."""
     import search_index.ranking as ranking
 
+    monkeypatch.setattr(ranking, "FEW", 0)
     monkeypatch.setattr(ranking, "EXHAUSTIVE", 0)
     monkeypatch.setattr(ranking, "EXHAUSTIVE_PER_RESULT", 0)
     monkeypatch.setattr(ranking, "_take", lambda limit, taken: 1)
