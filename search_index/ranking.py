@@ -70,16 +70,15 @@ def _count_terms(q: Any) -> int | None:
 #: bytes (a decoded list's dict entry with its numbers; at most ~90 MB a process): decoding a block
 #: (unpickling its ids, weights and positions) is most of what reading a posting list costs.
 CACHE_POSTINGS = 1_000_000
-#: What a scored term costs per posting, in those entries: its documents grouped by (weight, length)
-#: (a list slot and the document number's int: 47.5 bytes, measured with tracemalloc on the medium
-#: set); and what a word costs per document: {docnum: signature} and the documents listed by
-#: signature (60.5 bytes; the ints are the groups'). Its bitmap is 1 bit per document of the segment.
-GROUPS_COST = 0.55
-SIGNATURES_COST = 0.67
+#: What a word costs per document, in those entries: {docnum: signature} and its documents listed
+#: by signature, 95 bytes a document with the document number's int (tracemalloc, campaign scale:
+#: 花椒 合作社 村 电商 培训, 888,043 documents, 84.5 MB). A word's bitmap is 1 bit per document of
+#: the segment; the signatures' scores a few hundred numbers.
+SIGNATURES_COST = 1.05
 #: A larger structure is rebuilt every time rather than pushing everything else out. At campaign
-#: scale (539,630 documents) 村 is in 416,036 documents: its signatures cost 279,000 entries (~25 MB),
-#: and a term's groups at most ~300,000 (a term in every document): kept, at up to 40 % of the cache.
-CACHE_LARGEST = 400_000
+#: scale (539,630 documents) 村 is in 416,036 documents (437,000 entries, ~40 MB): a word in every
+#: document fits, at up to 60 % of the cache.
+CACHE_LARGEST = 600_000
 
 _cache: OrderedDict[tuple, tuple[Any, float]] = OrderedDict()  # key -> (structure, cost in entries)
 _cached = 0.0
@@ -397,13 +396,9 @@ def _pair_score(scorer: Any, pair: tuple) -> float:
 
 def _groups(subsearcher: Any, segment: Any, fieldname: str, btext: bytes, scorer: Any) -> dict[tuple, list[int]]:
     """{(weight, field length): [docnum, ...]} of a term's postings in a segment (deleted included);
-    (weight, None) for Whoosh's WeightScorer, (weight, ("document", docnum)) for another scorer."""
+    (weight, None) for Whoosh's WeightScorer, (weight, ("document", docnum)) for another scorer.
+    Not kept: a word's signatures, which are, hold the same (weight, length) pairs and documents."""
     mode = _mode(scorer)
-    key = ("groups", segment, fieldname, btext, mode) if segment is not None else None
-    if key is not None:
-        found = _get(key)
-        if found is not None:
-            return found
     postings = _postings(subsearcher, fieldname, btext, keep=False)[0]
     groups: dict[tuple, list[int]] = {}
     if mode == "length":
@@ -421,8 +416,6 @@ def _groups(subsearcher: Any, segment: Any, fieldname: str, btext: bytes, scorer
     else:
         for docnum, weight in postings.items():
             groups[(weight, ("document", docnum))] = [docnum]
-    if key is not None:
-        _put(key, groups, len(postings) * GROUPS_COST)
     return groups
 
 
