@@ -301,8 +301,8 @@ def _unit(subsearcher: Any, weighting: Any, terms: list[tuple[str, bytes, float]
     """The _Unit of (field, term, boost) triples.
 
     BM25F's score depends only on a posting's weight and its document's field length, both fixed in
-    a segment: a term's postings grouped by the pair (`_groups`) and a word's documents by their
-    pairs in its terms (`_signatures`) are kept per segment. What the index's statistics change —
+    a segment: a word's documents grouped by their pairs in its terms (`_signatures`) are kept per
+    segment. What the index's statistics change —
     each signature's score, the signatures in score order — is a few hundred numbers (`_ranked`).
     A document's score in a word is its terms' boost × score added in the terms' order; its
     signatures best first are what the threshold algorithm walks (the exact bound of a word)."""
@@ -325,8 +325,7 @@ def _signatures(subsearcher: Any, segment: Any, terms: tuple, scorers: list) -> 
         found = _get(key)
         if found is not None:
             return found
-    groups = [_groups(subsearcher, segment, fieldname, btext, scorer)
-              for (fieldname, btext, _), scorer in zip(terms, scorers)]
+    groups = [_groups(subsearcher, fieldname, btext, scorer) for (fieldname, btext, _), scorer in zip(terms, scorers)]
     if len(groups) == 1:
         signatures = [(pair,) for pair in groups[0]]
         docs = list(groups[0].values())
@@ -394,7 +393,7 @@ def _pair_score(scorer: Any, pair: tuple) -> float:
     return scorer._score(weight, length)
 
 
-def _groups(subsearcher: Any, segment: Any, fieldname: str, btext: bytes, scorer: Any) -> dict[tuple, list[int]]:
+def _groups(subsearcher: Any, fieldname: str, btext: bytes, scorer: Any) -> dict[tuple, list[int]]:
     """{(weight, field length): [docnum, ...]} of a term's postings in a segment (deleted included);
     (weight, None) for Whoosh's WeightScorer, (weight, ("document", docnum)) for another scorer.
     Not kept: a word's signatures, which are, hold the same (weight, length) pairs and documents."""
