@@ -572,7 +572,9 @@ def top(searcher: Any, q: Any, limit: int, allowed: frozenset[int] | None = None
         total += count
         if not count or limit <= 0:
             continue
-        if count <= EXHAUSTIVE or count <= EXHAUSTIVE_PER_RESULT * limit:
+        if (count <= EXHAUSTIVE or count <= EXHAUSTIVE_PER_RESULT * limit
+                or any(unit.heads and unit.heads[-1] < 0 for unit in units)):
+            # (A negative score — a negative boost — would make the walk's sum no upper bound.)
             docs = _listed(bits, size)
             _keep(best, limit, _scores(units, docs), docs, offset)
         else:

@@ -516,3 +516,31 @@ def test_bitmaps_list_back_the_documents_they_were_made_of():
             bits = ranking._bitmap(docs + [size, size + 9], size)  # past the segment: left out
             assert bits.bit_count() == len(docs)
             assert ranking._listed(bits, size) == docs
+
+
+def test_a_negative_boost_is_ranked_by_scoring_every_match(index, monkeypatch):
+    """A negative score makes the sum of the words' best scores left no upper bound: such a query is
+    scored match by match even where the threshold walk would otherwise be taken (the public parser
+    offers no boosts; this guards the module's own contract)."""
+    import search_index.ranking as ranking
+    from whoosh import query
+
+    for name in ("FEW", "EXHAUSTIVE", "EXHAUSTIVE_PER_RESULT"):
+        monkeypatch.setattr(ranking, name, 0)
+    monkeypatch.setattr(ranking, "_take", lambda limit, taken: 1)
+    ranking.clear_cache()
+    index.rebuild(_skewed_corpus(random.Random(4)))
+    def word(text, boost=1.0):
+        return query.Or([query.Term(f, text, boost=boost) for f in ("title", "body")])
+
+    # Documents with 花椒 and 销售 but not 合作社 score more than the walk's sum, which adds
+    # 合作社's (negative) best score left: without the guard, the 9th result of 10 is wrong.
+    q = query.Or([query.And([word("花椒"), word("销售")]), word("合作社", -5.0)])
+    with index.searcher() as searcher:
+        everything = searcher.search(q, limit=None)
+        expected = [(round(hit.score, 9), hit.docnum) for hit in everything]
+        total, ranked = ranking.top(searcher, q, 10)
+    assert total == len(expected)
+    assert [(round(score, 9), docnum) for score, docnum in ranked] == expected[:10]
+    assert any(score < 0 for score, _ in expected)
+    ranking.clear_cache()
