@@ -1,7 +1,7 @@
 """CPU time, queries and function calls per request of each page, in-process: `python bench/pages_bench.py`.
 
     DATA_DIR=/tmp/villageaid-bench-small .venv/bin/python bench/pages_bench.py [--rounds 30] [--only a,b]
-        [--profile PAGE] [--sample PAGE] [--save DIR] [--database-url URL] [--lang en]
+        [--profile PAGE] [--sample PAGE] [--save DIR] [--database-url URL] [--lang en] [--query WORDS]
 
 The pages bench/run.py measures under gunicorn, requested through Flask's test client on the data
 set bench/generate.py left in DATA_DIR (or --database-url), with every cache bench/run.py turns off
@@ -41,6 +41,8 @@ def main(argv=None):
     parser.add_argument("--only", help="comma-separated page names")
     parser.add_argument("--save", help="a folder: write each page's body there (to diff two versions)")
     parser.add_argument("--sample", help="a page name: pyinstrument over --rounds requests (pip install pyinstrument)")
+    parser.add_argument("--query", action="append",
+                        help="the search page's words (default 花椒 合作社); repeat it to time several queries")
     args = parser.parse_args(argv)
     os.environ.update(PAGE_CACHE_SECONDS="0",
                       SCHEDULER_INTERVAL_SECONDS="0", RATELIMIT_ENABLED="0")
@@ -73,8 +75,12 @@ def main(argv=None):
         "recommendations": ("/me/recommendations", True),
         "home": ("/", False),
     }
+    for n, words in enumerate(args.query or []):
+        # Several queries: search, search2, … (--only search keeps them all).
+        pages["search" if n == 0 else f"search{n + 1}"] = ("/search?" + urlencode({"q": words}), False)
     if args.only:
-        pages = {k: v for k, v in pages.items() if k in args.only.split(",")}
+        only = args.only.split(",")
+        pages = {k: v for k, v in pages.items() if k in only or ("search" in only and k.startswith("search"))}
     anonymous = app.test_client()
     signed_in = app.test_client()
     if args.lang:

@@ -1,7 +1,7 @@
 """Serve the site the production way and measure its pages against hello-world: `python bench/run.py`.
 
     .venv/bin/python bench/run.py --scale small|campaign [--database-url URL] [--data-dir DIR]
-                                  [--workers 4] [--concurrency 16] [--seconds 10]
+                                  [--workers 4] [--concurrency 16] [--seconds 10] [--only search,...]
 
 1. Data: the scale's synthetic data set from bench/generate.py in DATA_DIR (default
    /tmp/villageaid-bench-<scale>, reused when it is already there) or in --database-url.
@@ -72,12 +72,18 @@ def main(argv=None):
         _index(env, figures)
     results = {}
     print("uncached (page cache off):")
+    only = set(args.only.split(",")) | {"hello"} if args.only else None
     with _server(env, args.workers) as server:
         base = server.base
         for name, (path, cookie) in _targets(env, base).items():
-            results[name] = _measure(name, server, path, cookie, args)
-    if args.honor_roll_runs:  # before spike mode: it publishes the roll that /honor-roll then shows
+            if only is None or name in only:
+                results[name] = _measure(name, server, path, cookie, args)
+    if args.honor_roll_runs and (only is None or "honor_roll" in only):
+        # before spike mode: it publishes the roll that /honor-roll then shows
         _honor_roll(args, env, figures)
+    if only is not None and not only & {"home_cached", "needs_list_cached", "honor_roll_cached"}:
+        _report(figures, results)
+        return
     # Spike mode: anonymous pages from the shared page cache (Redis when --redis-url is given).
     spike = dict(env, PAGE_CACHE_SECONDS="10")
     if args.redis_url:
@@ -156,6 +162,8 @@ def _arguments(argv):
     parser.add_argument("--honor-roll-runs", type=int, default=3,
                         help="median of this many honor-roll computations after the pages (0: skip them)")
     parser.add_argument("--redis-url", help="spike mode's shared page cache (default: per-process fakeredis)")
+    parser.add_argument("--only", help="comma-separated page names (hello-world is always measured; the honor "
+                                       "roll and spike mode only when named: honor_roll, home_cached, ...)")
     parser.add_argument("--reuse-index", action="store_true",
                         help="trust the search index already in the data folder (verify reads every row: minutes at campaign scale)")
     return parser.parse_args(argv)

@@ -342,16 +342,21 @@ def test_top_results_and_totals_are_exact(index):
             assert [round(i["score"], 6) for i in results.items[:5]] == expected, q
 
 
-@pytest.mark.parametrize("exhaustive", [2000, 0])
-def test_block_ranking_equals_whoosh_across_segments_deletions_filters_and_pages(index, monkeypatch, exhaustive):
+@pytest.mark.parametrize("walk", ["default", "threshold", "threshold, a group at a time"])
+def test_block_ranking_equals_whoosh_across_segments_deletions_filters_and_pages(index, monkeypatch, walk):
     """search_index.ranking (posting blocks, sets, pruned exact scoring, decoded lists cached per
     segment) gives the results, order, ties and totals of Whoosh's collector scoring every match,
     also after updates added segments and deleted documents, with filters and on deeper pages;
-    exhaustive=0 takes the threshold algorithm (broad queries) everywhere."""
+    "threshold" takes the threshold algorithm (broad queries) everywhere."""
     import search_index.ranking as ranking
 
     ranking.clear_cache()
-    monkeypatch.setattr(ranking, "EXHAUSTIVE", exhaustive)
+    if walk != "default":  # the default: set operations (few documents), then every match scored
+        monkeypatch.setattr(ranking, "FEW", 0)
+        monkeypatch.setattr(ranking, "EXHAUSTIVE", 0)
+        monkeypatch.setattr(ranking, "EXHAUSTIVE_PER_RESULT", 0)
+    if walk.endswith("a group at a time"):
+        monkeypatch.setattr(ranking, "_take", lambda limit, taken: 1)
 
     words = "花椒 茶叶 核桃 马铃薯 蜂蜜 苗绣 培训 电商 销售 合作社 冷链 物流".split()
     provinces = ["510000000000", "520000000000", "420000000000"]
@@ -385,3 +390,157 @@ def test_block_ranking_equals_whoosh_across_segments_deletions_filters_and_pages
     compare()
     ranking.clear_cache()
     compare()
+
+
+def _skewed_corpus(rng, n=150):
+    """Documents where weight and score disagree and the best matches are nobody's best term.
+
+    - heavy but long: 花椒 five times in a long body (the heaviest postings, scoring low);
+    - light but short: 花椒 or 合作社 once in a two-word body (scoring high, for one word only);
+    - both words, moderately: the top of 花椒 合作社, below the heads of either word's list;
+    - identical twins (same text, so the same score) straddling page boundaries: ties in
+      document order.
+    """
+    fill = "销售 培训 物流 冷链 茶叶 核桃 蜂蜜 电商".split()
+    docs = []
+
+    def add(title, body):
+        n = len(docs)
+        docs.append({"doc_id": f"need:{n}", "kind": "need", "obj_id": n, "title": title, "body": body})
+
+    for _ in range(n):
+        kind = rng.randrange(6)
+        if kind == 0:
+            add(rng.choice(fill), "，".join(["花椒"] * 5 + rng.choices(fill, k=rng.randint(40, 90))))
+        elif kind == 1:
+            add(rng.choice(fill), f"{rng.choice(['花椒', '合作社'])}，{rng.choice(fill)}")
+        elif kind == 2:
+            add(rng.choice(["花椒", "合作社"]) + rng.choice(fill), "，".join(rng.choices(fill, k=rng.randint(1, 30))))
+        elif kind == 3:
+            words = ["花椒", "合作社"] + rng.choices(fill, k=rng.randint(3, 25))
+            rng.shuffle(words)
+            add(rng.choice(fill), "，".join(words))
+        elif kind == 4:
+            add("花椒合作社", "，".join(["合作社"] * rng.randint(1, 4) + rng.choices(fill, k=rng.randint(5, 60))))
+        else:
+            add(rng.choice(fill), "，".join(rng.choices(fill, k=rng.randint(2, 20))))
+    twin = "花椒，合作社，销售，培训，物流"
+    for _ in range(25):  # 25 equal scores over pages of 7
+        add("冷链", twin)
+    rng.shuffle(docs)
+    for n, d in enumerate(docs):
+        d.update(doc_id=f"need:{n}", obj_id=n)
+    return docs
+
+
+def _compare_with_whoosh(index, monkeypatch, queries, pages=range(1, 14), per_page=7) -> list:
+    """[(query, page)] where search_index.ranking and Whoosh's collector disagree."""
+    import search_index.ranking as ranking
+
+    differences = []
+    for q in queries:
+        for page in pages:
+            fast = search(index, q, page=page, per_page=per_page)
+            with monkeypatch.context() as patched:
+                patched.setattr(ranking, "supported", lambda parsed: False)
+                slow = search(index, q, page=page, per_page=per_page)
+            if (fast.total, [(i["doc_id"], round(i["score"], 9)) for i in fast.items]) != (
+                    slow.total, [(i["doc_id"], round(i["score"], 9)) for i in slow.items]):
+                differences.append((q, page))
+    return differences
+
+
+SKEWED_QUERIES = ["花椒 合作社", "花椒", "合作社", "花椒 OR 合作社", "花椒 合作社 销售", "(花椒 OR 核桃) 合作社"]
+
+
+@pytest.mark.parametrize("walk", ["every match", "threshold", "threshold, a group at a time", "default"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_threshold_walk_is_exact_where_weight_order_and_score_order_disagree(index, monkeypatch, walk, seed):
+    """The threshold algorithm (for every query; a group at a time, so that the walk stops as soon as
+    the bound allows) and scoring every match agree with Whoosh page by page — ranking, ties in
+    document order, scores and totals — on a corpus built so that the heaviest postings score
+    lowest, each word's best documents lack the other word, and 25 identical documents tie across
+    page boundaries (ranks 21–56 of 花椒 合作社, 59–90 of 花椒)."""
+    import search_index.ranking as ranking
+
+    ranking.clear_cache()
+    if walk != "default":  # the default: set operations (few documents), then every match scored
+        monkeypatch.setattr(ranking, "FEW", 0)  # bitmaps
+        monkeypatch.setattr(ranking, "EXHAUSTIVE", 10**9 if walk == "every match" else 0)
+        monkeypatch.setattr(ranking, "EXHAUSTIVE_PER_RESULT", 10**9 if walk == "every match" else 0)
+    if walk.endswith("a group at a time"):
+        monkeypatch.setattr(ranking, "_take", lambda limit, taken: 1)
+    index.rebuild(_skewed_corpus(random.Random(seed)))
+    assert _compare_with_whoosh(index, monkeypatch, SKEWED_QUERIES) == []
+    ranking.clear_cache()
+
+
+@pytest.mark.parametrize("wrong", ["one group too low", "2 % too low"])
+def test_the_threshold_test_catches_a_bound_that_is_not_an_upper_bound(index, monkeypatch, wrong):
+    """The comparison above has teeth: with each word's bound taken one group too far down, or 2 %
+    below its best score left (bounds that are not upper bounds), the walk stops early and some
+    page differs from Whoosh's."""
+    import search_index.ranking as ranking
+
+    monkeypatch.setattr(ranking, "FEW", 0)
+    monkeypatch.setattr(ranking, "EXHAUSTIVE", 0)
+    monkeypatch.setattr(ranking, "EXHAUSTIVE_PER_RESULT", 0)
+    monkeypatch.setattr(ranking, "_take", lambda limit, taken: 1)
+
+    def one_group_too_low(unit, group):
+        return unit.heads[group + 1] if group + 1 < len(unit.heads) else 0.0
+
+    def scaled(unit, group):
+        return unit.heads[group] * 0.98
+
+    differences = []
+    for seed in (1, 2):
+        ranking.clear_cache()
+        index.rebuild(_skewed_corpus(random.Random(seed)))
+        assert _compare_with_whoosh(index, monkeypatch, SKEWED_QUERIES, pages=range(1, 5)) == []
+        with monkeypatch.context() as patched:
+            patched.setattr(ranking, "_head", one_group_too_low if wrong == "one group too low" else scaled)
+            differences += _compare_with_whoosh(index, monkeypatch, SKEWED_QUERIES, pages=range(1, 5))
+    assert differences
+    ranking.clear_cache()
+
+
+def test_bitmaps_list_back_the_documents_they_were_made_of():
+    """The totals are counted on bitmaps and few matches listed from them: every document comes back,
+    in order, at byte boundaries, at the ends and in runs."""
+    import search_index.ranking as ranking
+
+    rng = random.Random(5)
+    for size in (1, 7, 8, 9, 1000, 70_001):
+        for docs in ([], [0], [size - 1], list(range(size)), sorted(rng.sample(range(size), min(size, 300)))):
+            bits = ranking._bitmap(docs + [size, size + 9], size)  # past the segment: left out
+            assert bits.bit_count() == len(docs)
+            assert ranking._listed(bits, size) == docs
+
+
+def test_a_negative_boost_is_ranked_by_scoring_every_match(index, monkeypatch):
+    """A negative score makes the sum of the words' best scores left no upper bound: such a query is
+    scored match by match even where the threshold walk would otherwise be taken (the public parser
+    offers no boosts; this guards the module's own contract)."""
+    import search_index.ranking as ranking
+    from whoosh import query
+
+    for name in ("FEW", "EXHAUSTIVE", "EXHAUSTIVE_PER_RESULT"):
+        monkeypatch.setattr(ranking, name, 0)
+    monkeypatch.setattr(ranking, "_take", lambda limit, taken: 1)
+    ranking.clear_cache()
+    index.rebuild(_skewed_corpus(random.Random(4)))
+    def word(text, boost=1.0):
+        return query.Or([query.Term(f, text, boost=boost) for f in ("title", "body")])
+
+    # Documents with 花椒 and 销售 but not 合作社 score more than the walk's sum, which adds
+    # 合作社's (negative) best score left: without the guard, the 9th result of 10 is wrong.
+    q = query.Or([query.And([word("花椒"), word("销售")]), word("合作社", -5.0)])
+    with index.searcher() as searcher:
+        everything = searcher.search(q, limit=None)
+        expected = [(round(hit.score, 9), hit.docnum) for hit in everything]
+        total, ranked = ranking.top(searcher, q, 10)
+    assert total == len(expected)
+    assert [(round(score, 9), docnum) for score, docnum in ranked] == expected[:10]
+    assert any(score < 0 for score, _ in expected)
+    ranking.clear_cache()
