@@ -9,8 +9,8 @@ turned off here too. For each page: the median and minimum CPU time per request 
 (process time, not wall time, so another process sharing the cores does not count), the SQL
 statements per request, and Python function calls per request (cProfile, one request: the count
 is exact and repeatable, a proxy for instructions); on PostgreSQL on this machine also the server's
-CPU per request (its backends connected to the database, from /proc: what the workers' CPU leaves out). `--profile PAGE` prints that page's cProfile
-top 40 by cumulative and own time; `--sample PAGE` samples --rounds requests with pyinstrument
+CPU per request (its backends connected to the database, from /proc: what the workers' CPU leaves
+out). `--profile PAGE` prints that page's cProfile top 40 by cumulative and own time; `--sample PAGE` samples --rounds requests with pyinstrument
 (`pip install pyinstrument`: a profiling aid, not a dependency); `--save DIR` writes each page's
 body, to check that a change renders the same HTML. Compare runs on the same data, and two versions
 in the same minute (a copy of a commit runs its own code: this script puts its checkout first).

@@ -207,9 +207,9 @@ def ranking(edition, need_category=None, limits=None, curated=None):
         return found
     wanted = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     # Each kind's count in one scan, no sort: one row, a column per kind.
-    counts = select(*(func.count().filter(c.kind == k.value).label(k.value) for k in HonoreeKind)).subquery()
-    total = case(*((wanted.c.kind == k.value, counts.c[k.value]) for k in HonoreeKind))
-    statement = (select(*wanted.c, total.label("candidates")).join(counts, literal(True))
+    per_kind = select(*(func.count().filter(c.kind == k.value).label(k.value) for k in HonoreeKind)).subquery()
+    total = case(*((wanted.c.kind == k.value, per_kind.c[k.value]) for k in HonoreeKind))
+    statement = (select(*wanted.c, total.label("candidates")).join(per_kind, literal(True))
                  .order_by(wanted.c.kind, wanted.c.position))
     counts = {}
     for owner_id, kind_, funds_, jobs_, retained_, villages, poor, n, first, score_, position, total in \

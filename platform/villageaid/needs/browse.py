@@ -334,9 +334,8 @@ def search(filters, heads=False):
         if heads and offset:
             # A deferred join: the OFFSET skips entries of the sort's index alone (PostgreSQL reads it
             # index-only, with no heap fetch for each skipped row), then the page's rows are read by id.
-            page_ids = (select(Need.id).where(*conditions(filters)).order_by(*order)
-                        .limit(filters.per_page + 1).offset(offset).subquery())
-            query = (select(*HEAD_COLUMNS, column).join(page_ids, Need.id == page_ids.c.id).order_by(*order))
+            page_ids = query.with_only_columns(Need.id).offset(offset).subquery()
+            query = select(*HEAD_COLUMNS, column).join(page_ids, Need.id == page_ids.c.id).order_by(*order)
         else:
             query = query.offset(offset)
     rows = list(db.session.execute(query).all()) if heads else _rows(db.session.scalars(query).all())
