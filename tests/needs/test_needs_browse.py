@@ -270,3 +270,17 @@ def test_home_figures_outlive_a_redis_outage_in_each_process(catalogue, app, cli
     monkeypatch.setattr(queue, "redis_connection", lambda: Down())
     assert villages(client.get("/").get_data(as_text=True)) == before + 1
     assert app.extensions["villageaid.home_figures"]["computed_at"] > "2020"
+
+
+def test_a_page_past_the_last_says_so_and_links_to_the_last(catalogue, client):
+    html = client.get("/needs?per_page=5&sort=deadline&page=99").get_data(as_text=True)
+    assert ids(html) == [] and "data-past-last-page" in html
+    assert "没有第 99 页：符合条件的需求共 3 页。" in html and "没有符合条件的需求" not in html
+    last = re.search(r'data-past-last-page>.*?href="([^"]+)"', html, re.S).group(1).replace("&amp;", "&")
+    assert parse_qs(urlsplit(last).query) == {"page": ["3"], "per_page": ["5"], "sort": ["deadline"]}
+    assert len(ids(client.get(last).get_data(as_text=True))) == 2
+    english = client.get("/needs?per_page=5&page=99&lang=en").get_data(as_text=True)
+    assert "There is no page 99: the matching needs fill 3 pages." in english and "Go to the last page" in english
+    # No needs at all is still "nothing matches", not a page number problem.
+    empty = client.get("/needs?category=volunteering&unit=hours&province=西藏自治区&page=4").get_data(as_text=True)
+    assert "data-past-last-page" not in empty
