@@ -10,6 +10,7 @@ from villageaid.extensions import db
 from villageaid.matching import lifecycle, services
 from villageaid.matching.models import PairingPledge
 from villageaid.pledges import lifecycle as pledges
+from villageaid.pledges.views import panel_pledges
 from villageaid.timeutil import local_date_today
 
 
@@ -32,15 +33,15 @@ def test_pledges_within_a_pairing_are_marked(any_app):
     within = _pledge(owner, need, org=org)
     personal = _pledge(owner, need)           # the same person, for themselves: not the organisation's pairing
     stranger = _pledge(other_owner, need, org=other)
-    marks = services.pairings_of_pledges([before.id, within.id, personal.id, stranger.id])
-    assert {pid: p.id for pid, p in marks.items()} == {within.id: pairing.id}
+    marks = {pledge.id: pairing_id for pledge, pairing_id in panel_pledges(need)}
+    assert marks == {before.id: None, within.id: pairing.id, personal.id: None, stranger.id: None}
     assert [c.pledge.id for c in services.contributions(pairing)] == [within.id]
     assert [c.pledge.id for c in services.contributions(pairing, local_date_today().year)] == [within.id]
     assert services.contributions(pairing, local_date_today().year - 1) == []
 
     lifecycle.end_pairing(owner, pairing, "帮扶计划已完成")
     after = _pledge(owner, need, org=org)
-    assert after.id not in services.pairings_of_pledges([after.id])
+    assert dict((pledge.id, pairing_id) for pledge, pairing_id in panel_pledges(need))[after.id] is None
     assert db.session.scalar(select(PairingPledge.pledge_id).where(PairingPledge.pledge_id == within.id)) == within.id
 
 

@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..needs import services as needs
-from ..organizations.models import Organization
+from ..organizations import services as organizations
 from ..pledges import services as pledges
-from ..villages.models import Village
+from ..villages import services as villages
 from . import services
 
 bp = Blueprint("main", __name__)
@@ -16,14 +16,9 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def home():
-    latest_villages = db.session.scalars(
-        select(Village).where(Village.status == "verified").order_by(Village.verified_at.desc()).limit(6)
-    ).all()
-    latest_orgs = db.session.scalars(
-        select(Organization).where(Organization.status == "verified").order_by(Organization.verified_at.desc()).limit(6)
-    ).all()
     figures = services.current()
-    return render_template("main/home.html", villages=latest_villages, organizations=latest_orgs,
+    return render_template("main/home.html", villages=villages.latest_verified(),
+                           organizations=organizations.latest_verified(),
                            urgent_needs=needs.urgent_needs(), recent_deliveries=pledges.recent_verified(),
                            counters=figures["counters"], need_figures=figures["need_figures"],
                            figures_computed_at=datetime.fromisoformat(figures["computed_at"]))

@@ -4,11 +4,9 @@ Status changes of invitations and pairings are in lifecycle.py; ranking is in re
 """
 import re
 from dataclasses import dataclass
-from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, or_, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import func, or_, select
 
 from .. import queue
 from ..audit.services import record
@@ -274,22 +272,6 @@ def mark_pledge(pledge):
         return None
     db.session.add(PairingPledge(pledge_id=pledge.id, pairing_id=pairing.id))
     return pairing
-
-
-def pairings_of_pledges(pledge_ids):
-    """pledge id → the pairing it was made within, for the pledges among `pledge_ids` that were."""
-    if not pledge_ids:
-        return {}
-    rows = db.session.execute(_pairings_of_pledges(), {"ids": list(pledge_ids)}).all()
-    return {pledge_id: pairing for pledge_id, pairing in rows}
-
-
-@cache
-def _pairings_of_pledges():
-    # Built once (the need page asks on every view). The pairing row alone: its organisation and
-    # village (and their five regions) load if asked for.
-    return (select(PairingPledge.pledge_id, Pairing).join(Pairing, Pairing.id == PairingPledge.pairing_id)
-            .where(PairingPledge.pledge_id.in_(bindparam("ids", expanding=True))).options(lazyload("*")))
 
 
 @dataclass

@@ -31,9 +31,7 @@ def _template_globals(state):
     # Globals, so that the sections included in the needs, villages and organisations pages need no view changes.
     state.app.jinja_env.globals.update(need_matching=need_matching, village_pairings=services.public_pairings_of_village,
                                        organization_pairings=services.public_pairings_of_organization,
-                                       pairing_colors=PAIRING_COLORS, pairing_actions=pairing_actions,
-                                       pledge_pairings=lambda pledges: services.pairings_of_pledges(
-                                           [p.id for p in pledges if p.organization_id]))  # only theirs can be
+                                       pairing_colors=PAIRING_COLORS, pairing_actions=pairing_actions)
 
 
 def need_matching(need):

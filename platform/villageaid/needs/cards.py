@@ -43,11 +43,15 @@ def need_card(need, snippet=None):
 
 
 def render(heads):
-    """Cards for a page of browse.HEAD_COLUMNS rows, in order: from the cache when current, and the
-    needs of the others loaded in one SELECT (a page of cached cards loads no need at all)."""
+    """Cards for a page of browse.HEAD_COLUMNS rows (with a `village_name` column, or not), in order:
+    from the cache when current, and the needs of the others loaded in one SELECT (a page of cached
+    cards loads no need at all)."""
     if not heads:
         return []
-    villages = dict(db.session.execute(_village_names(), {"ids": sorted({h.village_id for h in heads})}).all())
+    if "village_name" in heads[0]._fields:  # the village's name came with the rows
+        villages = {h.village_id: h.village_name for h in heads}
+    else:
+        villages = dict(db.session.execute(_village_names(), {"ids": sorted({h.village_id for h in heads})}).all())
     locale = str(get_locale())
     keys = [(locale, h.id, h.updated_at, h.status, h.pledged, h.delivered, h.verified, villages.get(h.village_id),
              None) for h in heads]

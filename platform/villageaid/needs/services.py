@@ -4,9 +4,11 @@ Status changes are not here but in lifecycle.py; this module creates drafts, edi
 answers the questions pages ask (which villages may this user post for, what is counted on home).
 """
 from datetime import timedelta
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import queue
 from ..audit.services import record
@@ -16,7 +18,7 @@ from ..policy import curates, scope_filters
 from ..timeutil import local_date_today
 from ..villages.models import Village
 from . import photos as photo_files
-from .models import MAX_PHOTOS, PUBLIC_STATES, Category, Need, NeedStatus, Unit
+from .models import MAX_PHOTOS, PUBLIC_STATES, Category, Need, NeedPhoto, NeedStatus, Unit
 
 # Everything a village types; the API and the form both hand the services these keys.
 FIELDS = ("category", "unit", "title", "description", "target", "job_title", "wage_min_fen", "wage_max_fen",
@@ -208,6 +210,27 @@ def get_visible(need_id, user):
     return need if need is not None and need.can_view(user) else None
 
 
+def get_for_page(need_id, user):
+    """(need, whether it has closed report cases) for the need's page, or None as get_visible. One
+    SELECT also tells whether the need has photos and report outcomes, so that the page asks for
+    them only when there are some: most needs have neither, and every statement costs the page."""
+    row = db.session.execute(_page_statement(), {"need_id": need_id}).first()
+    if row is None or not row[0].can_view(user):
+        return None
+    need, has_photos, has_outcomes = row
+    if not has_photos:
+        set_committed_value(need, "photos", [])  # known empty: need.photos will not SELECT
+    return need, has_outcomes
+
+
+@cache
+def _page_statement():
+    from ..reports.services import has_public_outcomes  # reports builds on needs
+
+    return select(Need, select(NeedPhoto.id).where(NeedPhoto.need_id == Need.id).exists(),
+                  has_public_outcomes("need", Need.id)).where(Need.id == bindparam("need_id"))
+
+
 def village_needs(village, user):
     """A village's needs for its page: public ones for everyone, all of them for its insiders."""
     query = select(Need).where(Need.village_id == village.id)
@@ -249,8 +272,17 @@ def home_figures():
 
 
 def urgent_needs(limit=6):
-    """Published needs whose deadline comes soonest."""
-    return db.session.scalars(
-        select(Need).where(Need.status == NeedStatus.PUBLISHED.value, Need.deadline >= local_date_today())
-        .order_by(Need.deadline, Need.id).limit(limit)
-    ).all()
+    """Published needs whose deadline comes soonest, as their cards (needs/cards.py): rows of the
+    card's key with the village's name, so that cached cards load no need."""
+    from .cards import render  # cards render through the app's templates
+
+    return render(db.session.execute(_urgent_needs(limit), {"today": local_date_today()}).all())
+
+
+@cache
+def _urgent_needs(limit):
+    from .browse import HEAD_COLUMNS
+
+    return (select(*HEAD_COLUMNS, Village.name.label("village_name")).join(Village, Village.id == Need.village_id)
+            .where(Need.status == NeedStatus.PUBLISHED.value, Need.deadline >= bindparam("today"))
+            .order_by(Need.deadline, Need.id).limit(limit))

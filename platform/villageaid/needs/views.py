@@ -5,13 +5,13 @@ from flask_babel import get_domain
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 
-from ..audit.services import events_for
 from ..errors import ServiceError
 from ..extensions import db
 from ..formutil import options
 from ..money import format_fen
 from ..policy import curates
 from ..regions.views import choices as region_choices
+from ..reports.services import public_outcomes
 from ..villages.models import Village
 from ..search.services import PROBLEMS as search_problems
 from . import browse, cards, documents, lifecycle, photos, screening, services
@@ -129,13 +129,12 @@ def _pairs(choices):
 
 @bp.get("/needs/<int:need_id>")
 def show(need_id):
-    need = _load(need_id)
-    insider = need.is_editor(current_user)
-    events = events_for(need, public_only=not insider)
+    need, has_outcomes = services.get_for_page(need_id, current_user) or abort(404)
     # The decision forms are for signed-in editors and curators: a visitor's page makes no CSRF token
     # (and so sets no session cookie).
     form = DecisionForm() if current_user.is_authenticated else None
-    return render_template("needs/show.html", need=need, insider=insider, events=events, form=form,
+    return render_template("needs/show.html", need=need, insider=need.is_editor(current_user), form=form,
+                           known_outcomes=public_outcomes(need) if has_outcomes else [],
                            share_url=current_app.config["SITE_URL"].rstrip("/") + url_for("needs.show", need_id=need.id))
 
 

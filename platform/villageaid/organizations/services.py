@@ -1,13 +1,17 @@
 """Registering an organisation and managing its members."""
 from flask_babel import gettext as _
+from functools import cache
+
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from .. import queue
 from ..audit.services import record
 from ..errors import PermissionDenied, ServiceError
 from ..extensions import db
+from ..verification import VerificationStatus
 from ..regions import services as regions
-from ..regions.models import Level
+from ..regions.models import Level, Region
 from .models import INDUSTRY_SECTIONS, Membership, Organization, OrgKind, OrgSize
 from .uscc import is_valid, normalize
 
@@ -56,3 +60,20 @@ def invite_member(actor, org, email):
 def public_organizations(limit=None):
     query = select(Organization).where(Organization.status == "verified").order_by(Organization.name)
     return db.session.scalars(query.limit(limit)).all()
+
+
+def latest_verified(limit=6):
+    """The organisations verified last, newest first, as rows of (id, name, place): the home page's list."""
+    return [(row.id, row.name, row.province + (row.prefecture or ""))
+            for row in db.session.execute(_latest_verified(limit))]
+
+
+@cache
+def _latest_verified(limit):
+    province, prefecture = aliased(Region), aliased(Region)  # rows, not Organization and Region objects
+    return (select(Organization.id, Organization.name, province.name.label("province"),
+                   prefecture.name.label("prefecture"))
+            .join(province, province.code == Organization.province_code)
+            .outerjoin(prefecture, prefecture.code == Organization.prefecture_code)
+            .where(Organization.status == VerificationStatus.VERIFIED.value)
+            .order_by(Organization.verified_at.desc()).limit(limit))

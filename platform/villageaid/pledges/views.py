@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, cast, null, select, union_all
 from sqlalchemy.orm import joinedload, lazyload
 
 from ..audit.models import AuditEvent
@@ -331,29 +331,51 @@ PANEL_PLEDGES = 100  # the need page lists the latest 100
 def _statements():
     """The need page's SELECTs, built once with bind parameters: building a statement and its cache
     key is most of what a small SELECT costs in SQLAlchemy (127 µs built each time, 50 µs prebuilt)."""
+    from ..matching.models import PairingPledge  # matching builds on pledges
+
     need_id = bindparam("need_id")
     return {
         # Pledge's eager defaults would join the need again (with its village and three regions) and
         # each organisation's regions, and fetch every pledger's grants and memberships (three more
         # SELECTs). The need is the page's own (the identity map has it); the rest loads if asked for.
-        "pledges": select(Pledge).where(Pledge.need_id == need_id).order_by(Pledge.id.desc()).limit(PANEL_PLEDGES)
+        # The pairing a pledge was made within (at most one: the pledge is pairing_pledge's key) comes
+        # in the same row, not by a SELECT of its own.
+        "pledges": select(Pledge, PairingPledge.pairing_id)
+        .outerjoin(PairingPledge, PairingPledge.pledge_id == Pledge.id)
+        .where(Pledge.need_id == need_id).order_by(Pledge.id.desc()).limit(PANEL_PLEDGES)
         .options(lazyload(Pledge.need), joinedload(Pledge.organization).lazyload("*"),
                  joinedload(Pledge.pledger, innerjoin=True).lazyload("*")),
-        "events": select(AuditEvent).where(
-            AuditEvent.public.is_(True),
-            ((AuditEvent.object_type == "pledge")
-             & AuditEvent.object_id.in_(select(Pledge.id).where(Pledge.need_id == need_id)))
-            | ((AuditEvent.object_type == "delivery")
-               & AuditEvent.object_id.in_(select(Delivery.id).where(Delivery.need_id == need_id))))
-        .order_by(AuditEvent.id.desc()).limit(80).options(joinedload(AuditEvent.actor).lazyload("*")),
-        "codes": select(Pledge.id, Pledge.code).where(Pledge.need_id == need_id),
-        "delivery_pledges": select(Delivery.id, Delivery.pledge_id).where(Delivery.need_id == need_id),
+        "timeline": {public_only: _timeline_statement(need_id, public_only) for public_only in (True, False)},
     }
 
 
-def _panel_pledges(need):
-    """The need's latest pledges, newest first, with what the list shows loaded in one statement."""
-    return db.session.scalars(_statements()["pledges"], {"need_id": need.id}).all()
+TIMELINE_PLEDGE_EVENTS = 80  # the need page shows its pledges' and deliveries' latest 80 public events
+
+
+def _timeline_statement(need_id, public_only):
+    """One SELECT for the need page's 进展: the need's own events (public ones only, unless the viewer
+    is an insider) and the latest public events of its pledges and deliveries, each with the tracking
+    code of its pledge. Rows, not AuditEvent objects: the page shows five columns and no actor."""
+    columns = (AuditEvent.id, AuditEvent.at, AuditEvent.action, AuditEvent.reason, AuditEvent.public)
+    own = select(*columns, cast(null(), String).label("code")).where(
+        AuditEvent.object_type == "need", AuditEvent.object_id == need_id)
+    if public_only:
+        own = own.where(AuditEvent.public.is_(True))
+    of_pledges = (select(*columns, Pledge.code).join(Pledge, Pledge.id == AuditEvent.object_id)
+                  .where(AuditEvent.object_type == "pledge", Pledge.need_id == need_id, AuditEvent.public.is_(True)))
+    of_deliveries = (select(*columns, Pledge.code).join(Delivery, Delivery.id == AuditEvent.object_id)
+                     .join(Pledge, Pledge.id == Delivery.pledge_id)
+                     .where(AuditEvent.object_type == "delivery", Delivery.need_id == need_id,
+                            AuditEvent.public.is_(True)))
+    others = union_all(of_pledges, of_deliveries).subquery()
+    latest = select(others).order_by(others.c.id.desc()).limit(TIMELINE_PLEDGE_EVENTS).subquery()
+    return union_all(own, select(latest))
+
+
+def panel_pledges(need):
+    """The need's latest pledges, newest first, with what the list shows loaded in one statement: rows
+    of (pledge, id of the pairing it was made within or None)."""
+    return db.session.execute(_statements()["pledges"], {"need_id": need.id}).all()
 
 
 class _ListedLedger(dict):
@@ -381,10 +403,12 @@ def pledge_panel(need):
     panels = g.setdefault("pledge_panels", {})
     if need.id not in panels:
         can_pledge = services.may_pledge(current_user, need)
-        pledges = _panel_pledges(need)
+        rows = panel_pledges(need)
+        pledges = [pledge for pledge, _pairing in rows]
         panels[need.id] = {
             "ledger": _ListedLedger(need, pledges) if len(pledges) < PANEL_PLEDGES else services.need_ledger(need),
             "pledges": pledges,
+            "pairings": {pledge.id: pairing for pledge, pairing in rows if pairing is not None},
             "total": len(pledges) if len(pledges) < PANEL_PLEDGES else services.count_need_pledges(need),
             "can_pledge": can_pledge,
             "form": pledge_form(need, for_page=True) if can_pledge and current_user.is_authenticated else None,
@@ -392,21 +416,11 @@ def pledge_panel(need):
     return panels[need.id]
 
 
-def need_timeline(need, events):
-    """The need's own events and its pledges' and deliveries' public ones, oldest first (the latest 80)."""
-    statements, params = _statements(), {"need_id": need.id}
-    panel = g.get("pledge_panels", {}).get(need.id)
-    # No pledge (they are never deleted) means no pledge or delivery events: nothing to look up.
-    others = db.session.scalars(statements["events"], params).all() if panel is None or panel["total"] else []
-    entries = [{"event": e, "code": None} for e in events]
-    if not others:  # no pledge or delivery events: no tracking codes to look up
-        return sorted(entries, key=lambda x: (x["event"].at, x["event"].id))
-    codes = dict(db.session.execute(statements["codes"], params).all())
-    delivery_pledge = dict(db.session.execute(statements["delivery_pledges"], params).all())
-    for e in others:
-        pledge_id = e.object_id if e.object_type == "pledge" else delivery_pledge.get(e.object_id)
-        entries.append({"event": e, "code": codes.get(pledge_id)})
-    return sorted(entries, key=lambda x: (x["event"].at, x["event"].id))
+def need_timeline(need, insider):
+    """The need's own events (an insider sees its non-public ones too) and the latest public events of
+    its pledges and deliveries, each with its pledge's tracking code (None for the need's), oldest first."""
+    rows = db.session.execute(_statements()["timeline"][not insider], {"need_id": need.id}).all()
+    return sorted(rows, key=lambda row: (row.at, row.id))
 
 
 def village_pledge_summary(village):

@@ -136,6 +136,13 @@ def public_outcomes(obj):
     return db.session.scalars(_public_outcomes(), {"kind": kind.key, "obj_id": obj.id}).all()
 
 
+def has_public_outcomes(kind_key, object_id):
+    """An EXISTS clause, true when the object (`object_id` a column or a value) has closed cases: a
+    page can ask it within the statement that loads the object, and call public_outcomes only then."""
+    return (select(ReportCase.id).where(ReportCase.object_type == kind_key, ReportCase.object_id == object_id,
+                                        ReportCase.status == CaseStatus.CLOSED.value).exists())
+
+
 @cache
 def _public_outcomes():
     # Built once: every need, village and organisation page asks.

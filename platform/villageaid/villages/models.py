@@ -13,6 +13,12 @@ from ..verification import VerificationStatus, status_check
 POVERTY_CAUSES = ("因病", "因残", "因学", "因灾", "缺土地", "缺水", "缺技术", "缺劳力", "缺资金", "交通条件落后", "自身发展动力不足")
 
 
+def place_name(province, prefecture, county, township):
+    """The names of a village's divisions as one place name; `prefecture` None where there is none
+    (a municipality's districts hang from the province)."""
+    return "".join(part for part in (province, prefecture, county, township) if part)
+
+
 class Village(db.Model):
     __tablename__ = "village"
     __table_args__ = (
@@ -54,11 +60,8 @@ class Village(db.Model):
     @property
     def place_name(self):
         """四川省凉山彝族自治州昭觉县 — the village's place without the village itself."""
-        parts = [self.province.name]
-        if self.prefecture_code != self.province_code:
-            parts.append(self.prefecture.name)
-        parts += [self.county.name, self.township_name]
-        return "".join(parts)
+        return place_name(self.province.name, self.prefecture.name if self.prefecture_code != self.province_code
+                          else None, self.county.name, self.township_name)
 
     @property
     def is_verified(self):

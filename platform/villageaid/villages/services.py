@@ -1,6 +1,9 @@
 """Registering a village and its committee."""
 from flask_babel import gettext as _
+from functools import cache
+
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from .. import queue
 from ..audit.services import record
@@ -9,7 +12,7 @@ from ..extensions import db
 from ..verification import VerificationStatus
 from ..regions import services as regions
 from ..regions.models import Level, Region
-from .models import POVERTY_CAUSES, Village, VillageMember
+from .models import POVERTY_CAUSES, Village, VillageMember, place_name
 
 
 def validate_facts(households, poor_households, poor_population):
@@ -102,3 +105,24 @@ def pairing_partners(village, helpers_per_partner=5):
                                          .limit(helpers_per_partner)).all()
         partners.append((row, region, helpers, count))
     return partners
+
+
+def latest_verified(limit=6):
+    """The villages verified last, newest first, as rows of (id, name, place): what the home page lists."""
+    rows = db.session.execute(_latest_verified(limit)).all()
+    return [(row.id, row.name, place_name(row.province, row.prefecture if row.prefecture_code != row.province_code
+                                          else None, row.county, row.township_name)) for row in rows]
+
+
+@cache
+def _latest_verified(limit):
+    # Columns, not villages: loading six Village objects with their three Region objects each cost
+    # the home page more than the rest of its SELECTs.
+    province, prefecture, county = aliased(Region), aliased(Region), aliased(Region)
+    return (select(Village.id, Village.name, Village.township_name, Village.province_code, Village.prefecture_code,
+                   province.name.label("province"), prefecture.name.label("prefecture"), county.name.label("county"))
+            .join(province, province.code == Village.province_code)
+            .join(prefecture, prefecture.code == Village.prefecture_code)
+            .join(county, county.code == Village.county_code)
+            .where(Village.status == VerificationStatus.VERIFIED.value)
+            .order_by(Village.verified_at.desc()).limit(limit))
