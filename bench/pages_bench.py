@@ -40,6 +40,8 @@ def main(argv=None):
     parser.add_argument("--lang", default=None, help="en: measure the English pages")
     parser.add_argument("--only", help="comma-separated page names")
     parser.add_argument("--save", help="a folder: write each page's body there (to diff two versions)")
+    parser.add_argument("--statements", help="a page name: print the SQL of its statements (one request)")
+    parser.add_argument("--statement-chars", type=int, default=400, help="--statements: print this much of each")
     parser.add_argument("--sample", help="a page name: pyinstrument over --rounds requests (pip install pyinstrument)")
     parser.add_argument("--query", action="append",
                         help="the search page's words (default 花椒 合作社); repeat it to time several queries")
@@ -57,8 +59,15 @@ def main(argv=None):
 
     app = create_app()
     statements = [0]
+    logged = [None]  # --statements: a list collecting the SQL of one request
+
+    def count(_conn, _cursor, sql, *_args):
+        statements[0] += 1
+        if logged[0] is not None:
+            logged[0].append(sql)
+
     with app.app_context():
-        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+        event.listen(db.engine, "before_cursor_execute", count)
         need = db.session.execute(text("SELECT id FROM need WHERE status = 'in_delivery' ORDER BY id LIMIT 1")).scalar()
         email = db.session.execute(text(
             "SELECT u.email FROM \"user\" u JOIN membership m ON m.user_id = u.id JOIN organization o ON o.id = m.organization_id "
@@ -124,6 +133,12 @@ def main(argv=None):
             Path(args.save).mkdir(parents=True, exist_ok=True)
             Path(args.save, f"{name}{'.' + args.lang if args.lang else ''}.html").write_bytes(body)
         print(f"{name:<16} {statistics.median(times):>10.2f} {min(times):>7.2f} {queries:>8.1f} {calls:>9,} {len(body):>8,}{server}  {path}")
+        if args.statements == name:
+            logged[0] = []
+            client.get(path)
+            sqls, logged[0] = logged[0], None
+            for n, sql in enumerate(sqls, 1):
+                print(f"-- {n}: " + " ".join(sql.split())[:args.statement_chars])
         if args.sample == name:
             from pyinstrument import Profiler
 

@@ -216,3 +216,47 @@ def test_api_recommendations(app, client):
                       headers={"Authorization": f"Bearer {stranger}"}).status_code == 403
     assert client.get(f"/api/v1/organizations/{org.id}/recommendations").status_code == 401
     assert "/api/v1/organizations/{org_id}/recommendations" in client.get("/api/v1/openapi.json").get_json()["paths"]
+
+
+def _statements_of(client, url):
+    from sqlalchemy import event
+
+    statements = []
+    listen = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert response.status_code == 200
+    return response.get_data(as_text=True), statements
+
+
+def test_the_recommendations_page_reads_the_preference_and_invitations_once(app, as_user):
+    places = Places()
+    sichuan, enshi = places.need(ZHAOJUE), places.need(ENSHI)
+    owner = factories.user()
+    org = factories.organization(owner, province=factories.ZHEJIANG, prefecture=WENZHOU)
+    client = as_user(owner)
+    client.get("/me/recommendations")
+
+    def reads(statements, table):
+        return [s for s in statements if re.search(rf"\bFROM {table}\b", s)]
+
+    html, statements = _statements_of(client, "/me/recommendations")
+    # Ranking reads both; the page reuses them, and with no pending invitation it asks for none to show.
+    assert len(reads(statements, "need_invitation")) == 1 and len(reads(statements, "organization_preference")) == 1
+    assert "data-invitations" not in html and "设置帮扶偏好" in html
+    assert not reads(statements, "region"), "a village's place is named without the region table"
+
+    invitation = lifecycle.invite(enshi.village.members[0].user, enshi, org, message="请看看")
+    db.session.commit()
+    html, statements = _statements_of(client, "/me/recommendations")
+    assert f'data-invitation-id="{invitation.id}"' in html and "请看看" in html
+    assert _need_ids(html)[0] == enshi.id and sichuan.id in _need_ids(html)
+    token = accounts.issue_api_token(owner)
+    db.session.commit()
+    body = client.get(f"/api/v1/organizations/{org.id}/recommendations",
+                      headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert [(i["need"]["id"], i["invitation_id"]) for i in body["items"]] == [(enshi.id, invitation.id),
+                                                                            (sichuan.id, None)]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
+from ..regions.services import division_name
 from ..timeutil import utcnow
 
 
@@ -108,7 +109,12 @@ class RoleGrant(db.Model):
     region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"))
 
     user = relationship("User", back_populates="grants")
-    region = relationship("Region", lazy="joined")
+    region = relationship("Region")  # loaded when used: pages name it with `region_name`
+
+    @property
+    def region_name(self):
+        """The curator's region (None: national)."""
+        return division_name(self.region_code)
 
 
 class ApiToken(db.Model):

@@ -77,6 +77,6 @@ class Recommendations(MethodView):
             "organization_id": org.id, "page": result.page, "per_page": result.per_page, "has_more": result.has_more,
             "items": [{"rank": first + n + 1, "need": item(r.need), "tiers": r.tiers,
                        "reasons": [{"code": x.code, "text": x.text} for x in r.reasons],
-                       "invitation_id": r.invitation.id if r.invitation else None}
+                       "invitation_id": r.invitation_id}
                       for n, r in enumerate(result.items)],
         }

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..needs.models import Need
 from ..policy import curates
+from ..regions.services import division_name
 from ..timeutil import utcnow
 
 
@@ -53,18 +54,30 @@ class PairingRule(db.Model):
     # survives the test database's truncation of users.
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
-    helper_province = relationship("Region", foreign_keys=[helper_province_code], lazy="joined")
-    helper_prefecture = relationship("Region", foreign_keys=[helper_prefecture_code], lazy="joined")
-    helped_province = relationship("Region", foreign_keys=[helped_province_code], lazy="joined")
-    helped_prefecture = relationship("Region", foreign_keys=[helped_prefecture_code], lazy="joined")
+    # Loaded when used: the names come from `division_name`, without joining four regions to every rule.
+    helper_province = relationship("Region", foreign_keys=[helper_province_code])
+    helper_prefecture = relationship("Region", foreign_keys=[helper_prefecture_code])
+    helped_province = relationship("Region", foreign_keys=[helped_province_code])
+    helped_prefecture = relationship("Region", foreign_keys=[helped_prefecture_code])
+
+    @property
+    def helper_names(self):
+        """(province, prefecture or None) of the helping side."""
+        return division_name(self.helper_province_code), division_name(self.helper_prefecture_code)
+
+    @property
+    def helped_names(self):
+        return division_name(self.helped_province_code), division_name(self.helped_prefecture_code)
 
     @property
     def helper_name(self):
-        return (self.helper_prefecture or self.helper_province).name
+        province, prefecture = self.helper_names
+        return prefecture or province
 
     @property
     def helped_name(self):
-        return (self.helped_prefecture or self.helped_province).name
+        province, prefecture = self.helped_names
+        return prefecture or province
 
     def __repr__(self):
         return f"<PairingRule {self.helper_name}→{self.helped_name}>"

@@ -76,9 +76,11 @@ def recommendations():
     org = _chosen_org(orgs)
     page = max(1, min(request.args.get("page", 1, type=int), MAX_PAGE))
     result = recommend.needs_for(org, page=page, per_page=PER_PAGE)
+    # The ranking has read the organisation's preference and pending invitations: the page reuses them.
+    pending = result.profile.invitations
     return render_template("matching/recommendations.html", orgs=orgs, org=org, result=result,
-                           invitations=services.pending_invitations(org) if page == 1 else [],
-                           preference=services.preference_of(org), reply_form=ReplyForm(), max_page=MAX_PAGE)
+                           invitations=services.pending_invitations(org) if page == 1 and pending else [],
+                           preference=result.profile.preference, reply_form=ReplyForm(), max_page=MAX_PAGE)
 
 
 def _member_org(org_id):

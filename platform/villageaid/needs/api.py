@@ -10,6 +10,7 @@ from ..api.base import MAX_ID, Blueprint, Text
 from ..api.security import Unauthorized, bearer_token, token_required
 from ..errors import PermissionDenied, ServiceError
 from ..extensions import db
+from ..regions.services import division_name
 from ..timeutil import as_utc
 from ..villages.models import Village
 from . import browse, lifecycle, services
@@ -133,16 +134,16 @@ class ReasonInput(Schema):
 
 # Serialising ---------------------------------------------------------------------------------
 
-def _place(region):
-    return {"code": region.code, "name": region.name}
+def _place(code):
+    return {"code": code, "name": division_name(code)}
 
 
 def item(need):
     village = need.village
     return {
         "id": need.id, "title": need.title, "village": {"id": village.id, "name": village.name},
-        "province": _place(village.province), "prefecture": _place(village.prefecture),
-        "county": _place(village.county), "category": need.category, "unit": need.unit, "target": need.target,
+        "province": _place(village.province_code), "prefecture": _place(village.prefecture_code),
+        "county": _place(village.county_code), "category": need.category, "unit": need.unit, "target": need.target,
         "pledged": need.pledged, "delivered": need.delivered, "verified": need.verified, "status": need.status,
         "deadline": need.deadline, "people": need.people, "published_at": as_utc(need.published_at),
         "url": url_for("needs.show", need_id=need.id, _external=True),

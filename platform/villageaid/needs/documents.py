@@ -19,15 +19,13 @@ from .text import plain_excerpt
 def need_document(need):
     """The plain document the search index holds for a published need."""
     village = need.village
-    prefecture = village.prefecture if village.prefecture_code != village.province_code else None
     # What the need asks for, not its village's industries: a search for 花椒 finds needs about
     # pepper, not every need of a pepper-growing village (the village itself is a document too).
     body = [plain_excerpt(need.description, 2000), need.goods_item, need.job_title, need.work_location]
     return {
         "doc_id": f"need:{need.id}", "kind": "need", "obj_id": need.id, "title": need.title,
         "body": " ".join(filter(None, body)),
-        "place": [r.name for r in (village.province, prefecture, village.county) if r is not None]
-        + [village.township_name, village.name],
+        "place": village.place_names + [village.township_name, village.name],
         "province": need.province_code, "prefecture": need.prefecture_code, "county": need.county_code,
         "category": need.category, "status": need.status, "unit": need.unit,
         "created": need.published_at, "deadline": need.deadline,

@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Index, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..regions.services import division_name
 from ..timeutil import utcnow
 from ..verification import VerificationStatus, status_check
 
@@ -52,9 +53,19 @@ class Organization(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    province = relationship("Region", foreign_keys=[province_code], lazy="joined")
-    prefecture = relationship("Region", foreign_keys=[prefecture_code], lazy="joined")
+    # Loaded when used: the names a page shows come from `division_name`, without a join on every load.
+    province = relationship("Region", foreign_keys=[province_code])
+    prefecture = relationship("Region", foreign_keys=[prefecture_code])
     memberships = relationship("Membership", back_populates="organization", cascade="all, delete-orphan")
+
+    @property
+    def place_name(self):
+        """浙江省杭州市 — its province, and its prefecture when it gave one."""
+        return (division_name(self.province_code) or "") + (division_name(self.prefecture_code) or "")
+
+    @property
+    def place_names(self):
+        return [n for n in (division_name(self.province_code), division_name(self.prefecture_code)) if n]
 
     @property
     def region_code(self):

@@ -47,9 +47,7 @@ def _rule_query():
 
 
 def _as_pairing(rule):
-    return Pairing(rule.helper_province.name, rule.helper_prefecture.name if rule.helper_prefecture else None,
-                   rule.helped_province.name, rule.helped_prefecture.name if rule.helped_prefecture else None,
-                   rule.helper_prefecture_code or rule.helper_province_code)
+    return Pairing(*rule.helper_names, *rule.helped_names, rule.helper_prefecture_code or rule.helper_province_code)
 
 
 def rows():

@@ -103,6 +103,24 @@ def prefix_of(code, level):
 
 
 @lru_cache(maxsize=1)
+def _division_names():
+    return {code: name for code, name, _level, _parent in national_divisions()}
+
+
+def division_name(code):
+    """The name of a province, prefecture or county by its 12-digit code, from the package data the region
+    table is loaded from: a village's or an organisation's place needs no join or query on any page. A
+    code the package lacks is read from the table."""
+    if not code:
+        return None
+    name = _division_names().get(code)
+    if name is None:
+        region = db.session.get(Region, code)
+        name = region.name if region is not None else None
+    return name
+
+
+@lru_cache(maxsize=1)
 def province_names():
     """code12 → name of every province, from the package data (no database round trip)."""
     return {code: name for code, name, level, _ in national_divisions() if level is Level.PROVINCE}

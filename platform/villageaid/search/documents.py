@@ -57,16 +57,11 @@ def with_stamp(doc):
     return {**doc, "stamp": hashlib.sha1(payload.encode()).hexdigest()[:16]}
 
 
-def _place(*regions):
-    return [r.name for r in regions if r is not None]
-
-
 def village_document(v):
-    prefecture = v.prefecture if v.prefecture_code != v.province_code else None
     return {
         "doc_id": f"village:{v.id}", "kind": "village", "obj_id": v.id, "title": v.name,
         "body": " ".join(filter(None, [v.industries, v.description, v.township_name])),
-        "place": _place(v.province, prefecture, v.county) + [v.township_name, v.name],
+        "place": v.place_names + [v.township_name, v.name],
         "province": v.province_code, "prefecture": v.prefecture_code, "county": v.county_code,
         "status": v.status, "created": v.created_at,
     }
@@ -75,7 +70,7 @@ def village_document(v):
 def organization_document(o):
     return {
         "doc_id": f"organization:{o.id}", "kind": "organization", "obj_id": o.id, "title": o.name,
-        "body": o.description or "", "place": _place(o.province, o.prefecture),
+        "body": o.description or "", "place": o.place_names,
         "province": o.province_code, "prefecture": o.prefecture_code, "status": o.status,
         "created": o.created_at,
     }

@@ -6,6 +6,7 @@ from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integ
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from ..regions.services import division_name
 from ..timeutil import utcnow
 from ..verification import VerificationStatus, status_check
 
@@ -48,9 +49,10 @@ class Village(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
 
-    province = relationship("Region", foreign_keys=[province_code], lazy="joined")
-    prefecture = relationship("Region", foreign_keys=[prefecture_code], lazy="joined")
-    county = relationship("Region", foreign_keys=[county_code], lazy="joined")
+    # Loaded when used: the names a page shows come from `division_name`, without a join on every load.
+    province = relationship("Region", foreign_keys=[province_code])
+    prefecture = relationship("Region", foreign_keys=[prefecture_code])
+    county = relationship("Region", foreign_keys=[county_code])
     members = relationship("VillageMember", back_populates="village", cascade="all, delete-orphan")
 
     @property
@@ -58,10 +60,24 @@ class Village(db.Model):
         return self.code
 
     @property
+    def province_name(self):
+        return division_name(self.province_code)
+
+    @property
+    def prefecture_name(self):
+        """None for a municipality's villages, whose districts hang from the province."""
+        return division_name(self.prefecture_code) if self.prefecture_code != self.province_code else None
+
+    @property
+    def place_names(self):
+        """[province, prefecture, county] names, without a municipality's repeated province."""
+        return [n for n in (self.province_name, self.prefecture_name, division_name(self.county_code)) if n]
+
+    @property
     def place_name(self):
         """四川省凉山彝族自治州昭觉县 — the village's place without the village itself."""
-        return place_name(self.province.name, self.prefecture.name if self.prefecture_code != self.province_code
-                          else None, self.county.name, self.township_name)
+        return place_name(self.province_name, self.prefecture_name, division_name(self.county_code),
+                          self.township_name)
 
     @property
     def is_verified(self):

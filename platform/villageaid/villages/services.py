@@ -12,6 +12,7 @@ from ..extensions import db
 from ..verification import VerificationStatus
 from ..regions import services as regions
 from ..regions.models import Level, Region
+from ..regions.services import division_name
 from .models import POVERTY_CAUSES, Village, VillageMember, place_name
 
 
@@ -93,7 +94,7 @@ def pairing_partners(village, helpers_per_partner=5):
     from ..organizations.models import Organization
     from ..regions import pairing
     partners = []
-    for row in pairing.partners_of(village.province.name, village.prefecture.name if village.prefecture else None):
+    for row in pairing.partners_of(village.province_name, division_name(village.prefecture_code)):
         region = pairing.helper_region(row)
         helpers, count = [], 0
         if region is not None:
