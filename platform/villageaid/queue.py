@@ -9,6 +9,7 @@ scheduler) enqueues it once Redis is back.
 With REDIS_URL unset, the same RQ code runs jobs in-process (`is_async=False` on fakeredis).
 """
 import logging
+import threading
 from datetime import timedelta
 
 import fakeredis
@@ -58,18 +59,24 @@ class OutboxJob(db.Model):
         return f"outbox-{self.id}"
 
 
+_CONNECTING = threading.Lock()
+
+
 def redis_connection():
     """The Redis connection jobs go through: real Redis when REDIS_URL is set, else fakeredis."""
     app = current_app._get_current_object()
     conn = app.extensions.get("villageaid.redis")
     if conn is None:
-        url = app.config.get("REDIS_URL")
-        if url:
-            # Short timeouts: a hung Redis must fail an enqueue in half a second, not a minute.
-            conn = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        else:
-            conn = fakeredis.FakeStrictRedis()
-        app.extensions["villageaid.redis"] = conn
+        with _CONNECTING:  # threads of `flask serve` asking first at once must share one fakeredis
+            conn = app.extensions.get("villageaid.redis")
+            if conn is None:
+                url = app.config.get("REDIS_URL")
+                if url:
+                    # Short timeouts: a hung Redis must fail an enqueue in half a second, not a minute.
+                    conn = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+                else:
+                    conn = fakeredis.FakeStrictRedis()
+                app.extensions["villageaid.redis"] = conn
     return conn
 
 

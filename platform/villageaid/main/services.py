@@ -3,9 +3,9 @@
 The counters and sums aggregate whole tables (0.75 s at campaign scale on SQLite, 2.3 home pages a
 second), so no request computes them: the "home-figures" job stores them in Redis (fakeredis
 in-process on the embedded default) every minute, and every process serves that one snapshot, with
-its time on the page. A missing snapshot is computed on the spot, as /stats does; while Redis cannot
-be reached, each process serves the last snapshot it saw or made, for as long as Redis would have kept
-it, rather than aggregating the tables on every home page.
+its time on the page. A missing snapshot is computed on the spot by one request at a time, as /stats
+does (snapshots.py); while Redis cannot be reached, each process serves the last snapshot it saw or
+made, for as long as Redis would have kept it, rather than aggregating the tables on every home page.
 """
 import json
 import logging
@@ -16,7 +16,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from .. import queue
+from .. import queue, snapshots
 from ..extensions import db
 from ..needs import services as needs
 from ..organizations.models import Organization
@@ -69,4 +69,6 @@ def current():
         if last and datetime.fromisoformat(last["computed_at"]) > utcnow() - timedelta(seconds=SNAPSHOT_TTL):
             return last
         return refresh()
-    return _remember(json.loads(stored)) if stored else refresh()
+    if stored:
+        return _remember(json.loads(stored))
+    return _remember(snapshots.compute_once(SNAPSHOT_KEY, SNAPSHOT_TTL, compute))  # one at a time: see snapshots.py

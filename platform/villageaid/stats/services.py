@@ -6,16 +6,16 @@ Months are months in China (Asia/Shanghai) of the curator's verification.
 
 `current()` serves the page from a snapshot kept in Redis (fakeredis in-process on the embedded
 default) that the "stats-refresh" job rewrites every five minutes; a missing or unreadable snapshot
-is computed on the spot, so the page is never empty or wrong for long.
+is computed on the spot, by one request at a time (snapshots.py), so the page is never empty or wrong
+for long and a spike does not aggregate the tables once per worker.
 """
-import json
 import logging
 from datetime import timedelta
 
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from .. import queue
+from .. import snapshots
 from ..extensions import db
 from ..needs.models import Category, Need, Unit
 from ..organizations.models import Organization
@@ -122,21 +122,14 @@ def _local_month(column):
 
 def refresh():
     """Compute and store the snapshot (the job); returns it."""
-    snapshot = compute()
-    try:
-        queue.redis_connection().set(SNAPSHOT_KEY, json.dumps(snapshot), ex=SNAPSHOT_TTL)
-    except RedisError as error:
-        log.warning("stats snapshot not stored: %s", error)
-    return snapshot
+    return snapshots.store(SNAPSHOT_KEY, compute(), SNAPSHOT_TTL)
 
 
 def current():
-    """The latest snapshot, or a fresh computation when there is none."""
+    """The latest snapshot, or a fresh computation when there is none (one at a time: see snapshots.py)."""
     try:
-        stored = queue.redis_connection().get(SNAPSHOT_KEY)
+        stored = snapshots.load(SNAPSHOT_KEY)
     except RedisError as error:
         log.warning("stats snapshot not read: %s", error)
-        stored = None
-    if stored:
-        return json.loads(stored)
-    return refresh()
+        return compute()
+    return stored or snapshots.compute_once(SNAPSHOT_KEY, SNAPSHOT_TTL, compute)
