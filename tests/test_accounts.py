@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests import factories
 from tests.conftest import csrf_token, login, post_form
 from villageaid.accounts import services as accounts
-from villageaid.accounts.models import User
+from villageaid.accounts.models import Role, User
 from villageaid.audit.models import AuditEvent
 from villageaid.extensions import db
 from villageaid.mail import read_outbox
@@ -357,3 +357,56 @@ def test_services_outside_a_request_speak_the_default_language(app):
     assert result.exit_code != 0
     assert isinstance(result.exception, accounts.AccountError)
     assert str(result.exception) == "该邮箱已注册，请直接登录或找回密码。"
+
+
+def test_a_signed_in_request_loads_the_user_with_grants_and_memberships_in_one_statement(any_app):
+    from sqlalchemy import event
+
+    member = factories.user(roles=[Role.CURATOR], region=factories.ZHEJIANG)
+    village = factories.village(member)
+    org = factories.organization(member)
+    db.session.commit()
+    client = any_app.test_client()
+    login(client, member.email)
+    statements = []
+    listen = lambda *args: statements.append(" ".join(args[2].split()))  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        html = client.get("/me").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    loads = [s for s in statements if re.search(r"\b(role_grant|membership|village_member)\b", s)]
+    assert re.search(r'FROM "?user"? LEFT OUTER JOIN role_grant', loads[0]), loads[0][:300]
+    assert "membership" in loads[0] and "village_member" in loads[0]
+    assert not [s for s in loads[1:] if re.match(r"SELECT .* FROM (role_grant|membership|village_member)\b", s)]
+    assert village.name in html and org.name in html
+
+
+def test_the_navigation_counts_unread_messages_without_a_statement_of_its_own(any_app):
+    from sqlalchemy import event
+
+    from villageaid.notifications.services import notify
+
+    user, other = factories.user(), factories.user()
+    client = any_app.test_client()
+    login(client, user.email)
+
+    def badge(page):
+        found = re.search(r'text-bg-warning">(\d+)<span class="visually-hidden"> 条未读', page)
+        return int(found.group(1)) if found else 0
+
+    assert badge(client.get("/needs").get_data(as_text=True)) == 0
+    notify([user, other], "主题一", "内容", email=False)
+    notify([user], "主题二", "内容", email=False)
+    db.session.commit()
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        page = client.get("/needs").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert badge(page) == 2
+    assert not [s for s in statements if re.match(r"\s*SELECT count\(\*\).*FROM notification", s, re.S)]
+    post_form(client, "/me/inbox", {}, page="/me/inbox")
+    assert badge(client.get("/needs").get_data(as_text=True)) == 0

@@ -138,7 +138,11 @@ def register_template_helpers(app):
     def _globals():
         from .notifications.services import unread_count
 
-        unread = unread_count(current_user) if current_user.is_authenticated else 0
+        unread = 0
+        if current_user.is_authenticated:  # counted when the request loaded the user (accounts.load_user)
+            unread = getattr(current_user, "unread_when_loaded", None)
+            if unread is None:
+                unread = unread_count(current_user)
         return {"unread_count": unread, "next_poverty_day": next_poverty_day(), "today": local_date_today()}
 
 

@@ -3,6 +3,7 @@ and the admins' East-West pairing table."""
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 
 from ..audit.services import events_for
 from ..errors import PermissionDenied, ServiceError
@@ -29,9 +30,22 @@ MAX_PAGE = 25  # 500 recommendations deep is as far as anyone reads
 @bp.record_once
 def _template_globals(state):
     # Globals, so that the sections included in the needs, villages and organisations pages need no view changes.
-    state.app.jinja_env.globals.update(need_matching=need_matching, village_pairings=services.public_pairings_of_village,
+    state.app.jinja_env.globals.update(need_matching=need_matching, reason_badges=reason_badges,
+                                       village_pairings=services.public_pairings_of_village,
                                        organization_pairings=services.public_pairings_of_organization,
                                        pairing_colors=PAIRING_COLORS, pairing_actions=pairing_actions)
+
+
+REASON_STYLES = {"invited": "text-bg-warning", "paired": "text-bg-danger", "pairing": "text-bg-danger",
+                 "preference": "text-bg-info", "fairness": "text-bg-success"}  # the rest: light with a border
+
+
+def reason_badges(items):
+    """Recommendation reasons (recommend.Reason) as a list of badges."""
+    badges = "".join(
+        f'<li class="list-inline-item"><span class="badge {REASON_STYLES.get(r.code, "text-bg-light border")} fw-normal"'
+        f' data-reason="{escape(r.code)}">{escape(r.text)}</span></li>' for r in items)
+    return Markup(f'<ul class="list-inline mb-0 va-reasons" data-reasons>{badges}</ul>')
 
 
 def need_matching(need):
