@@ -89,6 +89,8 @@ def test_photos_and_pairing_marks_and_outcomes_come_only_when_there_are_some(any
     assert f"/needs/{need.id}/photos/" not in page and "data-within-pairing" not in page
     # The need (with whether it has photos or report outcomes), its pledges, its 进展: nothing else.
     assert len(statements) == 3, "\n".join(s[:100] for s in statements)
+    # The pledges come with the columns the list shows: not the pledger's password hash, e-mail or phone.
+    assert not [s for s in statements if re.search(r"password_hash|\.email\b|\.phone\b", s)]
 
     db.session.add(NeedPhoto(need_id=need.id, filename="a.jpg", thumbnail="a-thumb.jpg", width=640, height=480,
                              size_bytes=1000, position=0))
