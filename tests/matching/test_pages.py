@@ -248,6 +248,11 @@ def test_the_recommendations_page_reads_the_preference_and_invitations_once(app,
     assert len(reads(statements, "need_invitation")) == 1 and len(reads(statements, "organization_preference")) == 1
     assert "data-invitations" not in html and "设置帮扶偏好" in html
     assert not reads(statements, "region"), "a village's place is named without the region table"
+    # Besides the ranked SELECTs (one per group read: here, with few needs, every group): the user with roles
+    # and unread count, the organisation's facts, the page's needs. A column the page reads but did not
+    # load would add a statement per need.
+    others = [s for s in statements if " AS direct," not in s]
+    assert len(others) == 3, "\n".join(s[:120] for s in others)
 
     invitation = lifecycle.invite(enshi.village.members[0].user, enshi, org, message="请看看")
     db.session.commit()

@@ -89,7 +89,7 @@ def recommendations():
         return render_template("matching/no_organization.html", pending=[o for o in current_user.organizations])
     org = _chosen_org(orgs)
     page = max(1, min(request.args.get("page", 1, type=int), MAX_PAGE))
-    result = recommend.needs_for(org, page=page, per_page=PER_PAGE)
+    result = recommend.needs_for(org, page=page, per_page=PER_PAGE, listed=True)
     # The ranking has read the organisation's preference and pending invitations: the page reuses them.
     pending = result.profile.invitations
     return render_template("matching/recommendations.html", orgs=orgs, org=org, result=result,
