@@ -225,7 +225,7 @@ def _free_port():
 
 def _serve(env, port, workers):
     server = subprocess.Popen([str(VENV_BIN / "gunicorn"), "--preload", "--workers", str(workers),
-                               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "villageaid:create_app()"],
+                               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "villageaid.wsgi:app"],
                               env=env, cwd=ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
