@@ -495,19 +495,27 @@ class Generator:
         return rows
 
     def _analyze(self):
-        if self.db.engine.dialect.name == "postgresql":  # explicit ids leave the sequences behind
-            for table in ("user", "role_grant", "organization", "membership", "village", "village_member", "need",
-                          "pledge", "delivery"):
-                self.db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                                             f"(SELECT coalesce(max(id), 1) FROM \"{table}\"))"))
-        self.db.session.execute(text("ANALYZE"))
+        if self.db.engine.dialect.name != "postgresql":
+            self.db.session.execute(text("ANALYZE"))
+            self.db.session.commit()
+            return
+        for table in LOADED_TABLES[:-1]:  # explicit ids leave the sequences behind (need_tally has no id)
+            self.db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                                         f"(SELECT coalesce(max(id), 1) FROM \"{table}\"))"))
         self.db.session.commit()
-        if self.db.engine.dialect.name == "postgresql":
-            # A loaded table's pages are not yet marked all-visible, so an index-only scan still reads the
-            # table for every row (the honor roll's aggregate took 3.4 s instead of 2): VACUUM marks them,
-            # as autovacuum would in time on a server. It cannot run inside a transaction.
-            with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                connection.execute(text("VACUUM"))
+        # A loaded table's pages are not yet marked all-visible, so an index-only scan still reads the
+        # table for every row (the honor roll's aggregate took 3.4 s instead of 2): VACUUM marks them,
+        # as autovacuum would in time on a server. It cannot run inside a transaction. Only the loaded
+        # tables, by name: a database-wide VACUUM also locks every other schema's tables in turn, and
+        # deadlocked with a parallel test's TRUNCATE of its own schema.
+        tables = ", ".join(f'"{table}"' for table in LOADED_TABLES)
+        with self.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text(f"VACUUM ANALYZE {tables}"))
+
+
+# What the generator writes (need_tally by the need table's triggers), in the order it loads them.
+LOADED_TABLES = ("user", "role_grant", "organization", "membership", "village", "village_member", "need", "pledge",
+                 "delivery", "need_tally")
 
 
 def _kind(need):
