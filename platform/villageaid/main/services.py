@@ -7,7 +7,6 @@ its time on the page. A missing snapshot is computed on the spot by one request 
 does (snapshots.py); while Redis cannot be reached, each process serves the last snapshot it saw or
 made, for as long as Redis would have kept it, rather than aggregating the tables on every home page.
 """
-import json
 import logging
 from datetime import datetime, timedelta
 
@@ -16,7 +15,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from .. import queue, snapshots
+from .. import snapshots
 from ..extensions import db
 from ..needs import services as needs
 from ..organizations.models import Organization
@@ -51,24 +50,17 @@ def _remember(snapshot):
 
 def refresh():
     """Compute and store the snapshot (the job); returns it."""
-    snapshot = _remember(compute())
-    try:
-        queue.redis_connection().set(SNAPSHOT_KEY, json.dumps(snapshot), ex=SNAPSHOT_TTL)
-    except RedisError as error:
-        log.warning("home figures not stored: %s", error)
-    return snapshot
+    return snapshots.store(SNAPSHOT_KEY, _remember(compute()), SNAPSHOT_TTL)
 
 
 def current():
     """The latest snapshot, or a fresh computation when there is none."""
     try:
-        stored = queue.redis_connection().get(SNAPSHOT_KEY)
+        stored = snapshots.load(SNAPSHOT_KEY)
     except RedisError as error:
         log.warning("home figures not read: %s", error)
         last = current_app.extensions.get("villageaid.home_figures")
         if last and datetime.fromisoformat(last["computed_at"]) > utcnow() - timedelta(seconds=SNAPSHOT_TTL):
             return last
         return refresh()
-    if stored:
-        return _remember(json.loads(stored))
-    return _remember(snapshots.compute_once(SNAPSHOT_KEY, SNAPSHOT_TTL, compute))  # one at a time: see snapshots.py
+    return _remember(stored or snapshots.compute_once(SNAPSHOT_KEY, SNAPSHOT_TTL, compute))

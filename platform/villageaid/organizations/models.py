@@ -61,7 +61,7 @@ class Organization(db.Model):
     @property
     def place_name(self):
         """浙江省杭州市 — its province, and its prefecture when it gave one."""
-        return (division_name(self.province_code) or "") + (division_name(self.prefecture_code) or "")
+        return "".join(self.place_names)
 
     @property
     def place_names(self):
