@@ -15,10 +15,28 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR", Path(__file__).resolve().parents[2] / "artifacts"))
 
 
+def _closing(app):
+    """Each response read whole and closed here, before the server sends it.
+
+    Werkzeug's development server closes a response only after it has drained the socket, and that
+    drain raises when the browser has already dropped the connection (a page closed while a font was
+    being sent): the open static file is then never closed and surfaces later as a ResourceWarning
+    in some unrelated test. No page streams, so buffering changes nothing the tests look at.
+    """
+    def wsgi(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+    return wsgi
+
+
 @pytest.fixture
 def live_app(app_factory):
     app = app_factory(WTF_CSRF_SSL_STRICT=False)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
