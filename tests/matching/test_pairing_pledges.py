@@ -33,7 +33,7 @@ def test_pledges_within_a_pairing_are_marked(any_app):
     within = _pledge(owner, need, org=org)
     personal = _pledge(owner, need)           # the same person, for themselves: not the organisation's pairing
     stranger = _pledge(other_owner, need, org=other)
-    marks = {pledge.id: pairing_id for pledge, pairing_id in panel_pledges(need)}
+    marks = {pledge.id: pledge.pairing_id for pledge in panel_pledges(need)}
     assert marks == {before.id: None, within.id: pairing.id, personal.id: None, stranger.id: None}
     assert [c.pledge.id for c in services.contributions(pairing)] == [within.id]
     assert [c.pledge.id for c in services.contributions(pairing, local_date_today().year)] == [within.id]
@@ -41,7 +41,7 @@ def test_pledges_within_a_pairing_are_marked(any_app):
 
     lifecycle.end_pairing(owner, pairing, "帮扶计划已完成")
     after = _pledge(owner, need, org=org)
-    assert dict((pledge.id, pairing_id) for pledge, pairing_id in panel_pledges(need))[after.id] is None
+    assert {pledge.id: pledge.pairing_id for pledge in panel_pledges(need)}[after.id] is None
     assert db.session.scalar(select(PairingPledge.pledge_id).where(PairingPledge.pledge_id == within.id)) == within.id
 
 

@@ -1,6 +1,7 @@
-"""What the need page reads in its three SELECTs, on both databases: the need with whether it has
-photos and report outcomes, its latest pledges with the pairing each was made within, and its 进展
-(the need's events and its pledges' and deliveries' public ones, with their tracking codes)."""
+"""What the need page reads, in one SELECT for a visitor, on both databases: the need with whether it
+has photos and report outcomes, its latest pledges with the pairing each was made within, and its 进展
+(the need's events and its pledges' and deliveries' public ones, with their tracking codes); an
+insider's 进展, with the need's non-public events, is a second."""
 import re
 
 from sqlalchemy import event, select
@@ -12,6 +13,7 @@ from villageaid.audit.services import record
 from villageaid.extensions import db
 from villageaid.needs.models import NeedPhoto
 from villageaid.pledges.models import Delivery
+from villageaid.timeutil import to_local
 
 
 def _timeline(page):
@@ -77,7 +79,7 @@ def test_the_timeline_shows_the_latest_80_pledge_and_delivery_events(any_app):
 def test_photos_and_pairing_marks_and_outcomes_come_only_when_there_are_some(any_app):
     world = World()
     need = world.published()
-    world.pledge(need, 300_000)
+    pledge = world.pledge(need, 300_000)
     client, url = any_app.test_client(), f"/needs/{need.id}"
     statements = []
     listen = lambda *args: statements.append(args[2])  # noqa: E731
@@ -87,8 +89,9 @@ def test_photos_and_pairing_marks_and_outcomes_come_only_when_there_are_some(any
     finally:
         event.remove(db.engine, "before_cursor_execute", listen)
     assert f"/needs/{need.id}/photos/" not in page and "data-within-pairing" not in page
-    # The need (with whether it has photos or report outcomes), its pledges, its 进展: nothing else.
-    assert len(statements) == 3, "\n".join(s[:100] for s in statements)
+    # The need (with whether it has photos or report outcomes), its pledges and its 进展, in one SELECT.
+    assert len(statements) == 1, "\n".join(s[:100] for s in statements)
+    assert f'data-pledge="{pledge.code}"' in page
     # The pledges come with the columns the list shows: not the pledger's password hash, e-mail or phone.
     assert not [s for s in statements if re.search(r"password_hash|\.email\b|\.phone\b", s)]
 
@@ -98,3 +101,42 @@ def test_photos_and_pairing_marks_and_outcomes_come_only_when_there_are_some(any
     photo_id = db.session.scalar(select(NeedPhoto.id).where(NeedPhoto.need_id == need.id))
     page = client.get(f"/needs/{need.id}").get_data(as_text=True)
     assert f'src="/needs/{need.id}/photos/{photo_id}/thumb"' in page
+
+
+def _pledge_rows(page):
+    """The pledge list's rows: tracking code → the row's HTML."""
+    block = page[page.index("data-pledges"):]
+    block = block[:block.index("</ul>")]
+    return dict(re.findall(r'data-pledge="(WQ-[0-9A-Z-]+)">(.*?)</li>', block, re.S))
+
+
+def test_the_pledge_list_names_pledgers_as_the_public_sees_them_and_links_each_party_to_its_pledges(any_app):
+    world = World()
+    need = world.published()
+    by_org = world.pledge(need, 300_000)
+    named = world.pledge(need, 120_000, org=False)
+    hidden = world.pledge(need, 50_000, org=False, anonymous=True)
+    bring(world, by_org, P.DELIVERING)
+    created = to_local(by_org.created_at).strftime("%Y-%m-%d")
+
+    rows = _pledge_rows(any_app.test_client().get(f"/needs/{need.id}").get_data(as_text=True))
+    assert list(rows) == [hidden.code, named.code, by_org.code]  # newest first
+    assert f'<a href="/helpers/{world.org.id}">{world.org.name}</a>' in rows[by_org.code]
+    assert world.donor.name in rows[named.code] and "/helpers/" not in rows[named.code]
+    assert "爱心人士" in rows[hidden.code] and world.donor.name not in rows[hidden.code]
+    assert "¥3,000.00" in rows[by_org.code] and created in rows[by_org.code]
+    assert "已交付 ¥1,500.00，已核实 ¥0.00" in rows[by_org.code]
+    assert '<span class="badge text-bg-info" data-pledge-status="delivering">交付中</span>' in rows[by_org.code]
+    # A visitor follows every pledge by its tracking code.
+    assert all(f"/track/{code}" in row for code, row in rows.items())
+
+    def links(email):
+        client = any_app.test_client()
+        login(client, email)
+        rows = _pledge_rows(client.get(f"/needs/{need.id}").get_data(as_text=True))
+        return {code for code, row in rows.items() if re.search(r'href="/pledges/\d+"', row)}
+
+    # The organisation's other member opens its pledge, the donor their own two, the village all three.
+    assert links(world.colleague.email) == {by_org.code}
+    assert links(world.donor.email) == {named.code, hidden.code}
+    assert links(world.member.email) == {by_org.code, named.code, hidden.code}

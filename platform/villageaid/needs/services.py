@@ -6,6 +6,7 @@ answers the questions pages ask (which villages may this user post for, what is 
 from datetime import timedelta
 from functools import cache
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -210,25 +211,52 @@ def get_visible(need_id, user):
     return need if need is not None and need.can_view(user) else None
 
 
+# What other features list on the need page, read in the page's own SELECT (sqlrows.py): name →
+# (build, load). `build(need_id)` is a scalar subquery of JSON rows for the need whose id is the bind
+# parameter it is given; `load(rows, need)` turns what it read into what the page shows. Features
+# register theirs when they are imported (pledges: its pledges and 进展), before the first page.
+PAGE_PARTS = {}
+
+
+def page_part(name, build, load):
+    PAGE_PARTS[name] = (build, load)
+
+
 def get_for_page(need_id, user):
     """(need, whether it has closed report cases) for the need's page, or None as get_visible. One
     SELECT also tells whether the need has photos and report outcomes, so that the page asks for
-    them only when there are some: most needs have neither, and every statement costs the page."""
+    them only when there are some (most needs have neither, and every statement costs the page),
+    and reads the other features' parts of the page (PAGE_PARTS; `read_part` gives them out)."""
     row = db.session.execute(_page_statement(), {"need_id": need_id}).first()
     if row is None or not row[0].can_view(user):
         return None
-    need, has_photos, has_outcomes = row
+    need, has_photos, has_outcomes, *parts = row
     if not has_photos:
         set_committed_value(need, "photos", [])  # known empty: need.photos will not SELECT
+    g.setdefault("need_page_parts", {})[need.id] = {
+        name: load(rows or [], need) for (name, (_build, load)), rows in zip(_page_parts(), parts)}
     return need, has_outcomes
+
+
+def read_part(need, name):
+    """What the need's page SELECT read for the part `name` (loaded), or None when the need was not
+    loaded by get_for_page in this request: the part's feature then reads it itself."""
+    return g.get("need_page_parts", {}).get(need.id, {}).get(name)
+
+
+@cache
+def _page_parts():
+    return tuple(sorted(PAGE_PARTS.items()))
 
 
 @cache
 def _page_statement():
     from ..reports.services import has_public_outcomes  # reports builds on needs
 
+    need_id = bindparam("need_id")
     return select(Need, select(NeedPhoto.id).where(NeedPhoto.need_id == Need.id).exists(),
-                  has_public_outcomes("need", Need.id)).where(Need.id == bindparam("need_id"))
+                  has_public_outcomes("need", Need.id),
+                  *(build(need_id) for _name, (build, _load) in _page_parts())).where(Need.id == need_id)
 
 
 def village_needs(village, user):

@@ -198,7 +198,8 @@ class Pledge(db.Model):
         """The person who pledged, or any member of the organisation it was made for."""
         if getattr(user, "id", None) is None:
             return False
-        return user.id == self.pledger_id or (self.organization is not None and self.organization.is_member(user))
+        return user.id == self.pledger_id or (self.organization_id is not None and any(
+            m.organization_id == self.organization_id for m in user.memberships))
 
     def is_village(self, user):
         return self.need.is_village_member(user)
@@ -230,6 +231,47 @@ class Pledge(db.Model):
 
     def __repr__(self):
         return f"<Pledge {self.code} {self.status} {self.quantity}>"
+
+
+class Named:
+    """Who a listed pledge names: an id and a name, what lists show of a user or an organisation."""
+
+    __slots__ = ("id", "name")
+
+    def __init__(self, id, name):  # noqa: A002 — the column's name
+        self.id, self.name = id, name
+
+
+class ListedPledge:
+    """A pledge as a list shows it, built from one row of the columns it shows, not a Pledge object:
+    loading ORM objects (the pledge, its pledger and its organisation) was most of what the need
+    page's list of pledges cost. The rules are Pledge's own, the same functions: its label and
+    liveness, the name the public sees, and who may open it (asked of the list's `need`)."""
+
+    COLUMNS = ("id", "code", "pledger_id", "organization_id", "anonymous", "quantity", "delivered",
+               "confirmed", "verified", "status", "created_at", "pairing_id", "pledger_name", "organization_name")
+    __slots__ = COLUMNS[:-2] + ("need", "pledger", "organization")
+
+    def __init__(self, row, need):
+        (self.id, self.code, self.pledger_id, self.organization_id, anonymous, self.quantity, self.delivered,
+         self.confirmed, self.verified, self.status, created_at, self.pairing_id, pledger_name,
+         organization_name) = row
+        self.anonymous = bool(anonymous)  # 1/0 from SQLite's JSON
+        self.created_at = datetime.fromisoformat(created_at) if isinstance(created_at, str) else created_at
+        self.need = need
+        self.pledger = Named(self.pledger_id, pledger_name)
+        self.organization = None if self.organization_id is None else Named(self.organization_id, organization_name)
+
+    status_label = Pledge.status_label
+    is_live = Pledge.is_live
+    public_name = Pledge.public_name
+    is_pledger = Pledge.is_pledger
+    is_village = Pledge.is_village
+    is_curator = Pledge.is_curator
+    can_view = Pledge.can_view
+
+    def __repr__(self):
+        return f"<ListedPledge {self.code} {self.status} {self.quantity}>"
 
 
 NEXT_STEP = {

@@ -1,5 +1,6 @@
 """Pages for pledges: pledging on a need, a pledge's page for its parties, reporting and deciding on
 deliveries, the pledger's list, the village's inbox, the curators' delivery queue, and /track/<code>."""
+from collections import namedtuple
 from functools import cache
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
@@ -7,8 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from sqlalchemy import String, bindparam, cast, null, select, union_all
-from sqlalchemy.orm import joinedload, lazyload, load_only
 
+from .. import sqlrows
 from ..audit.models import AuditEvent
 from ..errors import ServiceError
 from ..extensions import db
@@ -16,8 +17,8 @@ from ..needs import services as needs
 from . import evidence as evidence_files
 from . import lifecycle, receipts, services
 from .forms import DeliveryForm, PledgeForm, ReasonForm, RetentionForm, TrackForm
-from .models import (DELIVERY_STATUS_COLORS, KIND_LABELS, LIVE_STATES, PLEDGE_STATUS_COLORS, Delivery, Pledge,
-                     PledgeKind, PledgeStatus)
+from .models import (DELIVERY_STATUS_COLORS, KIND_LABELS, LIVE_STATES, PLEDGE_STATUS_COLORS, Delivery, ListedPledge,
+                     Pledge, PledgeKind, PledgeStatus)
 
 bp = Blueprint("pledges", __name__)
 
@@ -38,7 +39,7 @@ def delivery_status_badge(d):
 
 def pledger_link_html(p):
     """Who pledged, as the public sees them; an organisation links to its page."""
-    if p.organization:
+    if p.organization_id is not None:
         href = url_for("organizations.show", org_id=p.organization_id)
         return Markup(f'<a href="{escape(href)}">{escape(p.public_name)}</a>')
     return escape(p.public_name)
@@ -330,36 +331,35 @@ PANEL_PLEDGES = 100  # the need page lists the latest 100
 @cache
 def _statements():
     """The need page's SELECTs, built once with bind parameters: building a statement and its cache
-    key is most of what a small SELECT costs in SQLAlchemy (127 µs built each time, 50 µs prebuilt)."""
+    key is most of what a small SELECT costs in SQLAlchemy (127 µs built each time, 50 µs prebuilt).
+    The page reads both within the need's own SELECT (`_page_parts` below); they run on their own
+    only for an insider's 进展 and where a need was not loaded for its page."""
+    need_id = bindparam("need_id")
+    return {"pledges": _pledges_statement(need_id),
+            "timeline": {public_only: _timeline_statement(need_id, public_only) for public_only in (True, False)}}
+
+
+def _pledges_statement(need_id):
+    """The need's latest pledges, as rows of ListedPledge.COLUMNS: plain columns, not Pledge objects
+    (their loading was most of what the list cost), the pairing a pledge was made within (at most
+    one: the pledge is pairing_pledge's key), the pledger's and the organisation's names."""
     from ..accounts.models import User
     from ..matching.models import PairingPledge  # matching builds on pledges
     from ..organizations.models import Organization
 
-    need_id = bindparam("need_id")
-    return {
-        # Pledge's eager defaults would join the need again (with its village and three regions) and
-        # each organisation's regions, and fetch every pledger's grants and memberships (three more
-        # SELECTs). The need is the page's own (the identity map has it); the rest loads if asked for.
-        # The pairing a pledge was made within (at most one: the pledge is pairing_pledge's key) comes
-        # in the same row, not by a SELECT of its own.
-        # Only the columns the list shows: on PostgreSQL every column of a result costs psycopg and
-        # SQLAlchemy Python work on every request, and the pledger's row holds a password hash. Any other
-        # attribute still loads if asked for.
-        "pledges": select(Pledge, PairingPledge.pairing_id)
-        .outerjoin(PairingPledge, PairingPledge.pledge_id == Pledge.id)
-        .where(Pledge.need_id == need_id).order_by(Pledge.id.desc()).limit(PANEL_PLEDGES)
-        .options(load_only(*PANEL_PLEDGE_COLUMNS), lazyload(Pledge.need),
-                 joinedload(Pledge.organization).load_only(Organization.id, Organization.name).lazyload("*"),
-                 joinedload(Pledge.pledger, innerjoin=True).load_only(User.id, User.name).lazyload("*")),
-        "timeline": {public_only: _timeline_statement(need_id, public_only) for public_only in (True, False)},
-    }
+    return (select(Pledge.id, Pledge.code, Pledge.pledger_id, Pledge.organization_id, Pledge.anonymous,
+                   Pledge.quantity, Pledge.delivered, Pledge.confirmed, Pledge.verified, Pledge.status,
+                   Pledge.created_at, PairingPledge.pairing_id, User.name.label("pledger_name"),
+                   Organization.name.label("organization_name"))
+            .outerjoin(PairingPledge, PairingPledge.pledge_id == Pledge.id)
+            .join(User, User.id == Pledge.pledger_id)
+            .outerjoin(Organization, Organization.id == Pledge.organization_id)
+            .where(Pledge.need_id == need_id).order_by(Pledge.id.desc()).limit(PANEL_PLEDGES))
 
-
-PANEL_PLEDGE_COLUMNS = (Pledge.id, Pledge.code, Pledge.need_id, Pledge.pledger_id, Pledge.organization_id,
-                        Pledge.anonymous, Pledge.quantity, Pledge.delivered, Pledge.confirmed, Pledge.verified,
-                        Pledge.status, Pledge.created_at)
 
 TIMELINE_PLEDGE_EVENTS = 80  # the need page shows its pledges' and deliveries' latest 80 public events
+TIMELINE_COLUMNS = ("id", "at", "action", "reason", "public", "code")
+TimelineEvent = namedtuple("TimelineEvent", TIMELINE_COLUMNS)
 
 
 def _timeline_statement(need_id, public_only):
@@ -382,10 +382,28 @@ def _timeline_statement(need_id, public_only):
     return union_all(own, select(latest))
 
 
+def _listed_pledges(rows, need):
+    return sorted((ListedPledge(row, need) for row in rows), key=lambda p: p.id, reverse=True)
+
+
+def _timeline_events(rows, _need=None):
+    return [TimelineEvent(id, sqlrows.timestamp(at) if isinstance(at, str) else at, action, reason, bool(public), code)
+            for id, at, action, reason, public, code in rows]
+
+
+# The need's SELECT reads the pledges and the visitor's 进展 (its public events) as JSON rows.
+needs.page_part("pledges", lambda need_id: sqlrows.rows_of(_pledges_statement(need_id), ListedPledge.COLUMNS),
+                _listed_pledges)
+needs.page_part("public_timeline",
+                lambda need_id: sqlrows.rows_of(_timeline_statement(need_id, True), TIMELINE_COLUMNS), _timeline_events)
+
+
 def panel_pledges(need):
-    """The need's latest pledges, newest first, with what the list shows loaded in one statement: rows
-    of (pledge, id of the pairing it was made within or None)."""
-    return db.session.execute(_statements()["pledges"], {"need_id": need.id}).all()
+    """The need's latest pledges (ListedPledge), newest first: what its page's SELECT read, or read now."""
+    listed = needs.read_part(need, "pledges")
+    if listed is None:
+        listed = _listed_pledges(db.session.execute(_statements()["pledges"], {"need_id": need.id}), need)
+    return listed
 
 
 class _ListedLedger(dict):
@@ -413,12 +431,10 @@ def pledge_panel(need):
     panels = g.setdefault("pledge_panels", {})
     if need.id not in panels:
         can_pledge = services.may_pledge(current_user, need)
-        rows = panel_pledges(need)
-        pledges = [pledge for pledge, _pairing in rows]
+        pledges = panel_pledges(need)
         panels[need.id] = {
             "ledger": _ListedLedger(need, pledges) if len(pledges) < PANEL_PLEDGES else services.need_ledger(need),
             "pledges": pledges,
-            "pairings": {pledge.id: pairing for pledge, pairing in rows if pairing is not None},
             "total": len(pledges) if len(pledges) < PANEL_PLEDGES else services.count_need_pledges(need),
             "can_pledge": can_pledge,
             "form": pledge_form(need, for_page=True) if can_pledge and current_user.is_authenticated else None,
@@ -429,8 +445,10 @@ def pledge_panel(need):
 def need_timeline(need, insider):
     """The need's own events (an insider sees its non-public ones too) and the latest public events of
     its pledges and deliveries, each with its pledge's tracking code (None for the need's), oldest first."""
-    rows = db.session.execute(_statements()["timeline"][not insider], {"need_id": need.id}).all()
-    return sorted(rows, key=lambda row: (row.at, row.id))
+    events = None if insider else needs.read_part(need, "public_timeline")
+    if events is None:
+        events = _timeline_events(db.session.execute(_statements()["timeline"][not insider], {"need_id": need.id}))
+    return sorted(events, key=lambda event: (event.at, event.id))
 
 
 def village_pledge_summary(village):
