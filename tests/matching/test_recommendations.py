@@ -230,3 +230,47 @@ def test_stated_preferences_raise_an_organisation_among_equals(any_app):
     ranked = recommend.organizations_for(need)
     assert [r.organization.id for r in ranked] == [keen.id, plain.id]
     assert ranked[0].tiers["preference"] == 2
+
+
+def test_the_ranking_statements_kept_for_an_organisation_shape_follow_its_invitations_pairings_and_pledges(any_app):
+    """The ranking's statements are kept per process, keyed by what they are built from: an organisation's
+    next request reuses them, and a new invitation or pairing is a new key, never a stale order."""
+    from tests.matching.builders import PLAN
+    from villageaid.matching import lifecycle
+    from villageaid.timeutil import local_date_today
+
+    places = Places()
+    first = places.need(ZHAOJUE, village_name="团结村")
+    second = places.need(ZHAOJUE, village_name="新华村")
+    third = places.need(ZHAOJUE, village_name="光明村")
+    owner, other_owner = factories.user(), factories.user()
+    org = factories.organization(owner, province=factories.ZHEJIANG, prefecture=WENZHOU)
+    twin = factories.organization(other_owner, province=factories.ZHEJIANG, prefecture=WENZHOU)  # the same shape
+    recommend._plans.clear()  # what earlier tests left (the same ids, in another database)
+    assert [n.id for n in _ranked(org)] == [first.id, second.id, third.id]
+    plans = len(recommend._plans)
+    assert plans == 1
+    # The twin reuses the plan, with its own pledges left out (a bind parameter, not part of the plan).
+    _pledge(other_owner, first, 100_000, org=twin)
+    assert [n.id for n in _ranked(twin)] == [second.id, third.id]
+    # (团结村 now has a helper: its need comes after those of villages that have none.)
+    assert [n.id for n in _ranked(org)] == [second.id, third.id, first.id]
+    assert len(recommend._plans) == plans
+
+    lifecycle.invite(third.village.members[0].user, third, org)
+    assert [n.id for n in _ranked(org)] == [third.id, second.id, first.id], "invited first"
+    assert [n.id for n in _ranked(twin)] == [second.id, third.id], "the twin was not invited"
+    pairing = lifecycle.propose_pairing(owner, org, first.village, plan=PLAN, start_date=local_date_today())
+    lifecycle.accept_pairing(first.village.members[0].user, pairing)
+    assert [n.id for n in _ranked(org)] == [third.id, first.id, second.id], "then the paired village"
+    assert len(recommend._plans) == plans + 2
+
+
+def test_the_ranking_keeps_at_most_ranking_plans(any_app, monkeypatch):
+    monkeypatch.setattr(recommend, "RANKING_PLANS", 2)
+    places = Places()
+    need = places.need(ZHAOJUE)
+    for prefecture in (WENZHOU, NINGBO, factories.HANGZHOU):
+        org = factories.organization(province=factories.ZHEJIANG, prefecture=prefecture)
+        assert [n.id for n in _ranked(org)] == [need.id]
+    assert len(recommend._plans) == 2

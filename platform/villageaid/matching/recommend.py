@@ -22,6 +22,9 @@ follow the order (invited and paired first, then the paired regions, then the ma
 the rest), and a later group is read only when the earlier ones did not fill the page: at campaign
 scale the page usually comes from the paired regions alone (docs/performance.md, Recommendations).
 """
+import dataclasses
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache, lru_cache
@@ -29,7 +32,7 @@ from functools import cache, lru_cache
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import (String, and_, bindparam, case, cast, exists, false, func, literal, literal_column, not_, null,
+from sqlalchemy import (Integer, String, and_, bindparam, case, cast, exists, false, func, literal, literal_column, not_, null,
                         or_, select, true, union_all)
 from sqlalchemy.orm import aliased, joinedload, load_only
 
@@ -427,24 +430,6 @@ def _states_preferences(pref):
     return pref is not None and bool(pref.categories or pref.region_codes or pref.has_budget or pref.job_types)
 
 
-def _ranked_rows(query, key, wanted, bands):
-    """The first `wanted` rows of `query` in ranking order, read band by band (`bands` as `_deadline_bands`,
-    or None: at once), stopping as soon as no need of the bands left can rank among those read.
-
-    Within a group of equal direct, pairing, proximity and fit tiers, and equal preference, urgency decides
-    first, and a band's needs have urgency at most its best: once `wanted` rows rank above that, the
-    band and the later ones are not read. At campaign scale most pages then come from the first band.
-    """
-    if bands is None:
-        return db.session.execute(query.limit(wanted)).all()
-    rows = []
-    for condition, best in bands:
-        if len(rows) >= wanted and rows[wanted - 1].urgency > best:
-            break
-        rows = sorted(rows + db.session.execute(query.where(condition).limit(wanted)).all(), key=key)[:wanted]
-    return rows
-
-
 @cache
 def _listed_needs():
     """The page's needs with only what the recommendations page and the reasons read: about half of a
@@ -458,28 +443,128 @@ def _listed_needs():
         load_only(*columns), joinedload(Need.village).load_only(*village))
 
 
+# The ranking's statements, built once per organisation shape ----------------------------------------
+#
+# Building the tiers' CASE expressions, the groups' conditions and each group's SELECT — and then the
+# cache key SQLAlchemy computes from a new statement to find its compiled form — cost the page more
+# than the database took to run them (docs/performance.md). They depend only on the facts the profile
+# holds, not on the organisation itself: an organisation's next page, its reload, and other
+# organisations of the same prefecture, industry and kind with no invitation, pairing or preference
+# of their own have the same ones. They are kept per process, keyed by every value they are built from
+# (so they cannot go stale: a new invitation, pairing or preference is a new key), the least recently
+# used dropped beyond RANKING_PLANS. What differs between requests — the needs the organisation has
+# pledged to and how many rows are wanted — are bind parameters. A plan holds no data and no ORM object.
+
+RANKING_PLANS = 64  # about 170 KiB each (its statements and their cache keys): 11 MB a worker at most
+
+
+@dataclass(frozen=True)
+class _PlanOrg:
+    """What the ranking's statements read of the organisation (not the ORM object: plans outlive sessions)."""
+
+    province_code: str
+    prefecture_code: str | None
+    industry: str | None
+    kind: object
+
+
+def _preference_key(pref):
+    if pref is None:
+        return None
+    return (tuple(pref.categories or ()), tuple(pref.region_codes or ()), bool(pref.has_budget),
+            pref.budget_min_fen, pref.budget_max_fen, tuple(pref.job_types or ()))
+
+
+class _Plan:
+    """The tiers and, group by group as the ranking asks for them, each group's SELECTs (one, or one per
+    deadline band) with the bind parameters `pledged` and `wanted`."""
+
+    def __init__(self, profile, today):
+        org = profile.org
+        plain = _PlanOrg(org.province_code, org.prefecture_code, org.industry, org.kind)
+        profile = Profile(plain, profile.preference, list(profile.rules), dict(profile.invitations),
+                          set(profile.paired_village_ids), set())
+        self.tiers = _need_tiers(profile, today)
+        self.bands = _deadline_bands(today) if not _states_preferences(profile.preference) else None
+        self._base = and_(open_needs_condition(today), Need.id.not_in(bindparam("pledged", expanding=True)))
+        self._groups = _need_groups(dataclasses.replace(profile, preference=None), self.tiers["fit"].element)
+        self._built = []
+        self._lock = threading.Lock()
+
+    def group(self, n):
+        """The n-th group's [(SELECT, best urgency of its band or None)], or None after the last group."""
+        with self._lock:
+            while len(self._built) <= n:
+                following = next(self._groups, None)
+                if following is None:
+                    return None
+                condition, split = following
+                query = (select(Need.id, *self.tiers.values()).where(self._base, condition)
+                         .order_by(*[t.desc() for t in self.tiers.values()], Need.id))
+                if split and self.bands is not None:
+                    built = [(query.where(band).limit(bindparam("wanted", type_=Integer)), best) for band, best in self.bands]
+                else:
+                    built = [(query.limit(bindparam("wanted", type_=Integer)), None)]
+                self._built.append(built)
+            return self._built[n]
+
+
+_plans = OrderedDict()
+_plans_lock = threading.Lock()
+
+
+def _plan_for(profile, today):
+    org = profile.org
+    key = (org.province_code, org.prefecture_code, org.industry, org.kind, tuple(sorted(profile.invitations)),
+           tuple(sorted(profile.paired_village_ids)), tuple(profile.rules), _preference_key(profile.preference), today)
+    with _plans_lock:
+        plan = _plans.get(key)
+        if plan is not None:
+            _plans.move_to_end(key)
+            return plan
+    plan = _Plan(profile, today)
+    with _plans_lock:
+        _plans[key] = plan
+        while len(_plans) > RANKING_PLANS:
+            _plans.popitem(last=False)
+    return plan
+
+
+def _ranked_rows(plan_group, key, wanted, pledged):
+    """The first `wanted` rows of a group in ranking order, read band by band when it has bands,
+    stopping as soon as no need of the bands left can rank among those read.
+
+    Within a group of equal direct, pairing, proximity and fit tiers, and equal preference, urgency decides
+    first, and a band's needs have urgency at most its best: once `wanted` rows rank above that, the
+    band and the later ones are not read. At campaign scale most pages then come from the first band.
+    """
+    rows = []
+    for statement, best in plan_group:
+        if best is not None and len(rows) >= wanted and rows[wanted - 1].urgency > best:
+            break
+        read = db.session.execute(statement, {"pledged": pledged, "wanted": wanted}).all()
+        rows = sorted(rows + read, key=key)[:wanted] if best is not None else read
+    return rows
+
+
 def needs_for(org, *, page=1, per_page=20, today=None, listed=False):
     """A page of open needs ranked for `org`, each with its reasons in the current language. `listed`: load
     only the needs' columns the recommendations page shows (any other loads when read, one need at a time:
     the API, which returns whole needs, loads them whole)."""
     today = today or local_date_today()
     profile = profile_of(org)
-    tiers = _need_tiers(profile, today)
+    plan = _plan_for(profile, today)
     wanted = page * per_page + 1  # one more than the page, to know whether another follows
     rows = []
-    base = and_(open_needs_condition(today), Need.id.not_in(sorted(profile.pledged_need_ids) or [-1]))
-    # Without stated preferences the preference tier is the same for every need, so urgency comes next.
-    bands = _deadline_bands(today) if not _states_preferences(profile.preference) else None
+    pledged = sorted(profile.pledged_need_ids) or [-1]  # NOT IN (-1) rather than SQLAlchemy's empty-set form
 
     def key(row):
         return (*[-getattr(row, name) for name in TIERS], row.id)
 
-    for group, split in _need_groups(profile, tiers["fit"].element):
-        query = (select(Need.id, *tiers.values()).where(base, group)
-                 .order_by(*[t.desc() for t in tiers.values()], Need.id))
-        rows += _ranked_rows(query, key, wanted - len(rows), bands if split else None)
-        if len(rows) >= wanted:
-            break
+    n = 0
+    while len(rows) < wanted and (group := plan.group(n)) is not None:
+        rows += _ranked_rows(group, key, wanted - len(rows), pledged)
+        n += 1
     has_more = len(rows) > page * per_page
     rows = rows[(page - 1) * per_page: page * per_page]
     ids = [r.id for r in rows]
