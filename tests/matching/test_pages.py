@@ -9,7 +9,7 @@ from tests.conftest import post_form
 from tests.matching.builders import ENSHI, HUOQIU, PLAN, ZHAOJUE, Places
 from villageaid.accounts import services as accounts
 from villageaid.extensions import db
-from villageaid.matching import lifecycle
+from villageaid.matching import lifecycle, recommend
 from villageaid.matching.models import NeedInvitation, Pairing, PairingRule
 from villageaid.notifications.models import Notification
 from villageaid.regions import pairing as pairing_table
@@ -248,17 +248,20 @@ def test_the_recommendations_page_reads_the_preference_and_invitations_once(app,
     assert len(reads(statements, "need_invitation")) == 1 and len(reads(statements, "organization_preference")) == 1
     assert "data-invitations" not in html and "设置帮扶偏好" in html
     assert not reads(statements, "region"), "a village's place is named without the region table"
-    # Besides the ranked SELECTs (one per group read: here, with few needs, every group): the user with roles
-    # and unread count, the organisation's facts, the page's needs. A column the page reads but did not
-    # load would add a statement per need.
+    # Besides the ranked SELECTs (one per group read: here, with few needs, every group), which read the
+    # first page's needs too: the user with roles and unread count, and the organisation's facts. A column
+    # the page reads but did not load would add a statement per need.
     others = [s for s in statements if " AS direct," not in s]
-    assert len(others) == 3, "\n".join(s[:120] for s in others)
+    assert len(others) == 2, "\n".join(s[:120] for s in others)
 
     invitation = lifecycle.invite(enshi.village.members[0].user, enshi, org, message="请看看")
     db.session.commit()
     html, statements = _statements_of(client, "/me/recommendations")
     assert f'data-invitation-id="{invitation.id}"' in html and "请看看" in html
     assert _need_ids(html)[0] == enshi.id and sichuan.id in _need_ids(html)
+    # A later page reads the ranking's ids, then its needs by id: the same order.
+    pages = [recommend.needs_for(org, page=page, per_page=1, listed=True).items for page in (1, 2)]
+    assert [r.need.id for r in pages[0] + pages[1]] == _need_ids(html)
     token = accounts.issue_api_token(owner)
     db.session.commit()
     body = client.get(f"/api/v1/organizations/{org.id}/recommendations",

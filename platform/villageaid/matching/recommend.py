@@ -431,16 +431,21 @@ def _states_preferences(pref):
 
 
 @cache
-def _listed_needs():
-    """The page's needs with only what the recommendations page and the reasons read: about half of a
-    need's columns and a sixth of its village's (every column costs each row Python work)."""
+def _listed_needs_options():
+    """Loader options for the page's needs with only what the recommendations page and the reasons read:
+    about half of a need's columns and a sixth of its village's (every column costs each row Python work)."""
     columns = (Need.id, Need.village_id, Need.province_code, Need.prefecture_code, Need.category, Need.unit,
                Need.title, Need.target, Need.pledged, Need.pledged_permille, Need.deadline, Need.job_title,
                Need.status)
     village = (Village.id, Village.name, Village.province_code, Village.prefecture_code, Village.county_code,
                Village.township_name)
-    return select(Need).where(Need.id.in_(bindparam("ids", expanding=True))).options(
-        load_only(*columns), joinedload(Need.village).load_only(*village))
+    return (load_only(*columns), joinedload(Need.village).load_only(*village))
+
+
+@cache
+def _listed_needs():
+    """The needs of a page after the first, by id, loaded as `_listed_needs_options` says."""
+    return select(Need).where(Need.id.in_(bindparam("ids", expanding=True))).options(*_listed_needs_options())
 
 
 # The ranking's statements, built once per organisation shape ----------------------------------------
@@ -477,9 +482,14 @@ def _preference_key(pref):
 
 class _Plan:
     """The tiers and, group by group as the ranking asks for them, each group's SELECTs (one, or one per
-    deadline band) with the bind parameters `pledged` and `wanted`."""
+    deadline band) with the bind parameters `pledged` and `wanted`. Each reads its `wanted` best needs'
+    ids and tiers; with `needs` ("listed": only the columns the page shows, or "whole"), the needs
+    themselves in the same statement, as rows of (Need, *TIERS). That is for the first page, whose
+    rows are all shown: a later page reads every row before it (page 25, 501) and shows 20, so its
+    needs are loaded afterwards, by id."""
 
-    def __init__(self, profile, today):
+    def __init__(self, profile, today, needs):
+        self._needs = needs
         org = profile.org
         plain = _PlanOrg(org.province_code, org.prefecture_code, org.industry, org.kind)
         profile = Profile(plain, profile.preference, list(profile.rules), dict(profile.invitations),
@@ -502,27 +512,38 @@ class _Plan:
                 query = (select(Need.id, *self.tiers.values()).where(self._base, condition)
                          .order_by(*[t.desc() for t in self.tiers.values()], Need.id))
                 if split and self.bands is not None:
-                    built = [(query.where(band).limit(bindparam("wanted", type_=Integer)), best) for band, best in self.bands]
+                    built = [(self._with_needs(query.where(band)), best) for band, best in self.bands]
                 else:
-                    built = [(query.limit(bindparam("wanted", type_=Integer)), None)]
+                    built = [(self._with_needs(query), None)]
                 self._built.append(built)
             return self._built[n]
+
+    def _with_needs(self, ranked):
+        ranked = ranked.limit(bindparam("wanted", type_=Integer))
+        if self._needs is None:
+            return ranked
+        # The ranking reads ids and tiers only (the indexes cover them); the needs are joined to its
+        # `wanted` rows after its LIMIT, not carried through its sort.
+        ranked = ranked.subquery("ranked")
+        statement = select(Need, *[ranked.c[name] for name in TIERS]).join(ranked, ranked.c.id == Need.id)
+        return statement.options(*_listed_needs_options()) if self._needs == "listed" else statement
 
 
 _plans = OrderedDict()
 _plans_lock = threading.Lock()
 
 
-def _plan_for(profile, today):
+def _plan_for(profile, today, needs):
     org = profile.org
     key = (org.province_code, org.prefecture_code, org.industry, org.kind, tuple(sorted(profile.invitations)),
-           tuple(sorted(profile.paired_village_ids)), tuple(profile.rules), _preference_key(profile.preference), today)
+           tuple(sorted(profile.paired_village_ids)), tuple(profile.rules), _preference_key(profile.preference), today,
+           needs)
     with _plans_lock:
         plan = _plans.get(key)
         if plan is not None:
             _plans.move_to_end(key)
             return plan
-    plan = _Plan(profile, today)
+    plan = _Plan(profile, today, needs)
     with _plans_lock:
         _plans[key] = plan
         while len(_plans) > RANKING_PLANS:
@@ -543,7 +564,7 @@ def _ranked_rows(plan_group, key, wanted, pledged):
         if best is not None and len(rows) >= wanted and rows[wanted - 1].urgency > best:
             break
         read = db.session.execute(statement, {"pledged": pledged, "wanted": wanted}).all()
-        rows = sorted(rows + read, key=key)[:wanted] if best is not None else read
+        rows = sorted(rows + read, key=key)[:wanted]  # the join gives the rows in no particular order
     return rows
 
 
@@ -553,13 +574,17 @@ def needs_for(org, *, page=1, per_page=20, today=None, listed=False):
     the API, which returns whole needs, loads them whole)."""
     today = today or local_date_today()
     profile = profile_of(org)
-    plan = _plan_for(profile, today)
+    needs = ("listed" if listed else "whole") if page == 1 else None  # read with the ranking (see _Plan)
+    plan = _plan_for(profile, today, needs)
     wanted = page * per_page + 1  # one more than the page, to know whether another follows
     rows = []
     pledged = sorted(profile.pledged_need_ids) or [-1]  # NOT IN (-1) rather than SQLAlchemy's empty-set form
 
+    def need_id(row):
+        return row[0].id if needs else row.id
+
     def key(row):
-        return (*[-getattr(row, name) for name in TIERS], row.id)
+        return (*[-getattr(row, name) for name in TIERS], need_id(row))
 
     n = 0
     while len(rows) < wanted and (group := plan.group(n)) is not None:
@@ -567,13 +592,16 @@ def needs_for(org, *, page=1, per_page=20, today=None, listed=False):
         n += 1
     has_more = len(rows) > page * per_page
     rows = rows[(page - 1) * per_page: page * per_page]
-    ids = [r.id for r in rows]
-    loaded = db.session.scalars(_listed_needs(), {"ids": ids}) if listed else \
-        db.session.scalars(select(Need).where(Need.id.in_(ids)))
-    needs = {n.id: n for n in loaded}
+    if needs:
+        loaded = {row[0].id: row[0] for row in rows}
+    else:
+        ids = [row.id for row in rows]
+        found = db.session.scalars(_listed_needs(), {"ids": ids}) if listed else \
+            db.session.scalars(select(Need).where(Need.id.in_(ids)))
+        loaded = {need.id: need for need in found}
     items = []
     for row in rows:
-        need = needs[row.id]
+        need = loaded[need_id(row)]
         scores = {name: getattr(row, name) for name in TIERS}
         items.append(Recommendation(need, scores, need_reasons(profile, need, scores, today),
                                     profile.invitations.get(need.id)))
