@@ -42,5 +42,6 @@ def rows_of(statement, names):
 
 
 def timestamp(value):
-    """A timestamp column's value from JSON: aware on PostgreSQL, naive UTC on SQLite, as the ORM gives."""
-    return None if value is None else datetime.fromisoformat(value)
+    """A timestamp column's value as the ORM gives it (aware on PostgreSQL, naive UTC on SQLite), whether
+    it came as JSON text or, from a statement of its own, as a datetime already."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -580,11 +580,8 @@ def needs_for(org, *, page=1, per_page=20, today=None, listed=False):
     rows = []
     pledged = sorted(profile.pledged_need_ids) or [-1]  # NOT IN (-1) rather than SQLAlchemy's empty-set form
 
-    def need_id(row):
-        return row[0].id if needs else row.id
-
     def key(row):
-        return (*[-getattr(row, name) for name in TIERS], need_id(row))
+        return (*[-getattr(row, name) for name in TIERS], row[0].id if needs else row.id)
 
     n = 0
     while len(rows) < wanted and (group := plan.group(n)) is not None:
@@ -593,15 +590,15 @@ def needs_for(org, *, page=1, per_page=20, today=None, listed=False):
     has_more = len(rows) > page * per_page
     rows = rows[(page - 1) * per_page: page * per_page]
     if needs:
-        loaded = {row[0].id: row[0] for row in rows}
+        page_needs = [row[0] for row in rows]
     else:
         ids = [row.id for row in rows]
         found = db.session.scalars(_listed_needs(), {"ids": ids}) if listed else \
             db.session.scalars(select(Need).where(Need.id.in_(ids)))
-        loaded = {need.id: need for need in found}
+        by_id = {need.id: need for need in found}
+        page_needs = [by_id[need_id] for need_id in ids]
     items = []
-    for row in rows:
-        need = loaded[need_id(row)]
+    for row, need in zip(rows, page_needs):
         scores = {name: getattr(row, name) for name in TIERS}
         items.append(Recommendation(need, scores, need_reasons(profile, need, scores, today),
                                     profile.invitations.get(need.id)))

@@ -7,6 +7,7 @@ from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, DateTime, Fo
                         Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import sqlrows
 from ..extensions import db
 from ..needs.models import Category, Unit
 from ..policy import curates
@@ -257,7 +258,7 @@ class ListedPledge:
          self.confirmed, self.verified, self.status, created_at, self.pairing_id, pledger_name,
          organization_name) = row
         self.anonymous = bool(anonymous)  # 1/0 from SQLite's JSON
-        self.created_at = datetime.fromisoformat(created_at) if isinstance(created_at, str) else created_at
+        self.created_at = sqlrows.timestamp(created_at)
         self.need = need
         self.pledger = Named(self.pledger_id, pledger_name)
         self.organization = None if self.organization_id is None else Named(self.organization_id, organization_name)

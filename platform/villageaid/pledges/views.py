@@ -332,8 +332,8 @@ PANEL_PLEDGES = 100  # the need page lists the latest 100
 def _statements():
     """The need page's SELECTs, built once with bind parameters: building a statement and its cache
     key is most of what a small SELECT costs in SQLAlchemy (127 µs built each time, 50 µs prebuilt).
-    The page reads both within the need's own SELECT (`_page_parts` below); they run on their own
-    only for an insider's 进展 and where a need was not loaded for its page."""
+    The need page reads both within the need's own SELECT (the `needs.page_part` registrations below);
+    they run on their own only for an insider's 进展 and where a need was not loaded for its page."""
     need_id = bindparam("need_id")
     return {"pledges": _pledges_statement(need_id),
             "timeline": {public_only: _timeline_statement(need_id, public_only) for public_only in (True, False)}}
@@ -387,7 +387,7 @@ def _listed_pledges(rows, need):
 
 
 def _timeline_events(rows, _need=None):
-    return [TimelineEvent(id, sqlrows.timestamp(at) if isinstance(at, str) else at, action, reason, bool(public), code)
+    return [TimelineEvent(id, sqlrows.timestamp(at), action, reason, bool(public), code)
             for id, at, action, reason, public, code in rows]
 
 
