@@ -1,9 +1,14 @@
 """PostgreSQL: read-only transactions end with COMMIT so that psycopg's prepared statements last
 (pgprepare.py), and nothing that wrote is ever committed by it."""
+import tempfile
+import time
+
 import pytest
+import sqlalchemy
 from sqlalchemy import event, func, select, text
 
 from tests import factories
+from tests.conftest import TEST_DATABASE_URL
 from villageaid.accounts.models import User
 from villageaid.extensions import db
 from villageaid.pgprepare import is_read
@@ -82,3 +87,54 @@ def test_statements_with_a_limit_get_a_generic_plan(pg_app):
     plans = db.session.execute(text(
         "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%FROM delivery%'")).all()
     assert plans and plans[0].generic_plans > 0, plans
+
+
+def _sent(dbapi_connection, action):
+    """The protocol messages the client sent the server while `action` ran (libpq's trace)."""
+    from psycopg.pq import Trace
+
+    pgconn = dbapi_connection.pgconn
+    with tempfile.TemporaryFile() as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(Trace.SUPPRESS_TIMESTAMPS)
+        try:
+            action()
+        finally:
+            pgconn.untrace()
+        trace.seek(0)
+        return [line.split("\t")[2] for line in trace.read().decode().splitlines() if line.startswith("F\t")]
+
+
+def test_a_healthy_pooled_connection_is_checked_out_without_a_round_trip(pg_app):
+    """pool_pre_ping looks at the idle connection's socket: nothing there, nothing sent."""
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT 1")).scalar()
+        dbapi_connection = conn.connection.dbapi_connection
+
+    def checkout():
+        with db.engine.connect() as again:
+            assert again.connection.dbapi_connection is dbapi_connection  # the pool's same connection
+
+    assert _sent(dbapi_connection, checkout) == []
+    # The dialect's own ping sends a query (and psycopg a BEGIN before it): what the check saves.
+    from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
+
+    assert "Query" in _sent(dbapi_connection, lambda: PGDialect_psycopg.do_ping(db.engine.dialect, dbapi_connection))
+
+
+def test_a_connection_the_server_dropped_is_replaced_at_checkout(pg_app):
+    """A backend terminated while its connection sat in the pool (as a restart does): the next
+    checkout sees the server's message on the socket, pings, and gets a new connection."""
+    with db.engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        conn.commit()
+    killer = sqlalchemy.create_engine(TEST_DATABASE_URL, poolclass=sqlalchemy.pool.NullPool, isolation_level="AUTOCOMMIT")
+    with killer.connect() as other:
+        assert other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+        deadline = time.monotonic() + 5
+        while other.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}).scalar():
+            assert time.monotonic() < deadline, "the backend did not exit"
+            time.sleep(0.02)
+    killer.dispose()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid

@@ -16,8 +16,19 @@ costlier than planning each call with its values; with `LIMIT $1` the planner ca
 page's latest deliveries: 0.8-2 ms of planning, 0.005 with the LIMIT written in). LIMIT and OFFSET
 are therefore written into the SQL as numbers (SQLAlchemy's "literal execute": the compiled form is
 still cached once); they are integers by construction (`Select.limit` coerces them).
+
+`pool_pre_ping` (config.py) sent an empty query each time a request checked a connection out of the
+pool, and psycopg opened the transaction for it: two round trips (BEGIN, then the ping) before the
+page's first SELECT. A connection PostgreSQL has dropped — a restart, a backend terminated, a proxy's
+idle timeout — has something to read on its socket (the server's FATAL message, or the end of the
+stream) while it sits idle in the pool; a healthy idle one has nothing. So the ping looks at the
+socket first and sends the query only when there is something there or the connection is not idle
+and well (`_ping`): the usual checkout costs no round trip, a dropped connection is still found and
+replaced before the request uses it.
 """
-from psycopg.pq import TransactionStatus
+import select
+
+from psycopg.pq import ConnStatus, TransactionStatus
 from sqlalchemy import event
 
 WROTE = "villageaid_wrote"  # key in the pooled connection's info: this transaction ran more than SELECTs
@@ -32,6 +43,29 @@ def register(engine):
     event.listen(engine, "rollback", _before_rollback)
     event.listen(engine, "reset", _before_reset)
     engine.dialect.statement_compiler = _literal_limits(engine.dialect.statement_compiler)
+    engine.dialect.do_ping = _ping(engine.dialect.do_ping)
+
+
+def _ping(round_trip):
+    """The dialect's ping, sent only when the connection may be gone (module docstring)."""
+    def do_ping(dbapi_connection):
+        if _idle_and_quiet(dbapi_connection.pgconn):
+            return True
+        return round_trip(dbapi_connection)
+
+    return do_ping
+
+
+def _idle_and_quiet(pgconn):
+    """Connected, outside a transaction, and nothing from the server waiting on the socket."""
+    if pgconn.status != ConnStatus.OK or pgconn.transaction_status != TransactionStatus.IDLE:
+        return False
+    try:
+        poller = select.poll()
+        poller.register(pgconn.socket, select.POLLIN | select.POLLPRI)
+        return not poller.poll(0)
+    except Exception:  # no socket any more: let the round trip report it
+        return False
 
 
 def _literal_limits(compiler_class):
