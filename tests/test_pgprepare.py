@@ -1,5 +1,6 @@
-"""PostgreSQL: read-only transactions end with COMMIT so that psycopg's prepared statements last
-(pgprepare.py), and nothing that wrote is ever committed by it."""
+"""PostgreSQL (pgprepare.py): reads run outside transactions and a transaction begins at the first
+write or locking read, so pages send no BEGIN or COMMIT and psycopg's prepared statements last;
+nothing uncommitted is ever kept; a pooled connection is checked without a round trip."""
 import tempfile
 import time
 
@@ -11,7 +12,7 @@ from tests import factories
 from tests.conftest import TEST_DATABASE_URL
 from villageaid.accounts.models import User
 from villageaid.extensions import db
-from villageaid.pgprepare import is_read
+from villageaid.pgprepare import is_read, needs_transaction
 
 
 @pytest.mark.parametrize("statement, read", [
@@ -22,6 +23,18 @@ from villageaid.pgprepare import is_read
 ])
 def test_only_selects_count_as_reads(statement, read):
     assert is_read(statement) is read
+
+
+@pytest.mark.parametrize("statement, needed", [
+    ("SELECT id FROM need", False), ("SELECT id FROM need WHERE title = 'FOR UPDATE'", True),
+    ("SELECT id FROM need FOR UPDATE", True), ("select id from need for no key update", True),
+    ("SELECT id FROM need FOR SHARE SKIP LOCKED", True), ("SELECT id FROM need\nFOR KEY SHARE", True),
+    ("SELECT pg_advisory_xact_lock(42)", True), ("SELECT formula FROM report", False),
+    ("INSERT INTO need VALUES (1)", True), ("WITH x AS (SELECT 1) SELECT * FROM x", True),
+])
+def test_writes_and_locking_reads_need_a_transaction(statement, needed):
+    """A quoted 'FOR UPDATE' also counts: erring that way costs a BEGIN, never a lock released early."""
+    assert needs_transaction(statement) is needed
 
 
 def _prepared():
@@ -102,7 +115,8 @@ def _sent(dbapi_connection, action):
         finally:
             pgconn.untrace()
         trace.seek(0)
-        return [line.split("\t")[2] for line in trace.read().decode().splitlines() if line.startswith("F\t")]
+        # Lines like 'F\t13\tQuery\t "BEGIN"': the message's type, then what it carried.
+        return [" ".join(line.split("\t")[2:]) for line in trace.read().decode().splitlines() if line.startswith("F\t")]
 
 
 def test_a_healthy_pooled_connection_is_checked_out_without_a_round_trip(pg_app):
@@ -119,7 +133,8 @@ def test_a_healthy_pooled_connection_is_checked_out_without_a_round_trip(pg_app)
     # The dialect's own ping sends a query (and psycopg a BEGIN before it): what the check saves.
     from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 
-    assert "Query" in _sent(dbapi_connection, lambda: PGDialect_psycopg.do_ping(db.engine.dialect, dbapi_connection))
+    assert any(m.startswith("Query") for m in _sent(
+        dbapi_connection, lambda: PGDialect_psycopg.do_ping(db.engine.dialect, dbapi_connection)))
 
 
 def test_a_connection_the_server_dropped_is_replaced_at_checkout(pg_app):
@@ -138,3 +153,111 @@ def test_a_connection_the_server_dropped_is_replaced_at_checkout(pg_app):
     killer.dispose()
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+
+
+def _pooled():
+    """The connection the next checkout gets (the pool is last in, first out)."""
+    with db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+        return conn.connection.dbapi_connection
+
+
+def _transaction_commands(messages):
+    return [m for m in messages if any(word in m for word in ('"BEGIN"', '"COMMIT"', '"ROLLBACK"'))]
+
+
+def test_a_page_that_only_reads_sends_no_begin_or_commit(pg_app):
+    from tests.pledges.builders import World
+
+    world = World()
+    need_id = world.pledge(world.published()).need_id
+    db.session.commit()
+    db.session.remove()
+    client = pg_app.test_client()
+    dbapi_connection = _pooled()
+
+    def read_pages():
+        for path in ("/needs", "/", f"/needs/{need_id}"):
+            assert client.get(path).status_code == 200
+            db.session.remove()  # the end of a request in production
+
+    sent = _sent(dbapi_connection, read_pages)
+    assert any("SELECT" in m for m in sent)  # the pages did read through this connection
+    assert _transaction_commands(sent) == []
+
+
+def test_a_transaction_begins_at_the_first_write_and_ends_with_it(pg_app):
+    person_id = factories.user("读后写").id
+    db.session.commit()
+    db.session.remove()
+    dbapi_connection = _pooled()
+    outside = sqlalchemy.create_engine(TEST_DATABASE_URL, poolclass=sqlalchemy.pool.NullPool,
+                                       connect_args={"options": f"-csearch_path={_schema()}"})
+
+    def read_write_read():
+        assert db.session.get(User, person_id).name == "读后写"
+        db.session.execute(text('UPDATE "user" SET name = :n WHERE id = :id'), {"n": "写了", "id": person_id})
+        # Inside the transaction its own write is seen; from another connection it is not, yet.
+        assert db.session.execute(select(User.name).where(User.id == person_id)).scalar() == "写了"
+        with outside.connect() as other:
+            assert other.execute(text('SELECT name FROM "user" WHERE id = :id'), {"id": person_id}).scalar() == "读后写"
+        db.session.commit()
+        assert db.session.execute(select(User.name).where(User.id == person_id)).scalar() == "写了"
+        db.session.remove()
+
+    sent = _sent(dbapi_connection, read_write_read)
+    outside.dispose()
+    assert [c.split()[-1] for c in _transaction_commands(sent)] == ['"BEGIN"', '"COMMIT"']
+    begin = next(i for i, m in enumerate(sent) if '"BEGIN"' in m)
+    assert "UPDATE" in " ".join(sent[begin:begin + 3]) and not any("UPDATE" in m for m in sent[:begin])
+
+
+def test_a_locking_read_holds_its_lock_until_the_commit(pg_app):
+    from psycopg.errors import LockNotAvailable
+
+    person_id = factories.user("上锁").id
+    db.session.commit()
+    db.session.remove()
+    db.session.execute(select(User.id).where(User.id == person_id).with_for_update()).scalar()
+    outside = sqlalchemy.create_engine(TEST_DATABASE_URL, poolclass=sqlalchemy.pool.NullPool,
+                                       connect_args={"options": f"-csearch_path={_schema()}"})
+    locked = text('SELECT id FROM "user" WHERE id = :id FOR UPDATE NOWAIT')
+    with outside.connect() as other:
+        with pytest.raises(sqlalchemy.exc.OperationalError) as refused:
+            other.execute(locked, {"id": person_id})
+        assert isinstance(refused.value.orig, LockNotAvailable)
+        other.rollback()
+        db.session.commit()
+        assert other.execute(locked, {"id": person_id}).scalar() == person_id
+    outside.dispose()
+
+
+def _schema():
+    return db.session.execute(text("SELECT current_schema()")).scalar()
+
+
+def test_an_isolation_level_asked_for_is_kept(pg_app):
+    """AUTOCOMMIT (a migration's VACUUM cannot run in a transaction) and REPEATABLE READ (one snapshot
+    for every statement of a transaction, and of the next one on the same connection)."""
+    person_id = factories.user("快照").id
+    db.session.commit()
+    db.session.remove()
+    with db.engine.connect() as conn:
+        conn.commit()
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text('VACUUM ANALYZE "user"'))
+    outside = sqlalchemy.create_engine(TEST_DATABASE_URL, poolclass=sqlalchemy.pool.NullPool,
+                                       connect_args={"options": f"-csearch_path={_schema()}"})
+    name = text('SELECT name FROM "user" WHERE id = :id')
+
+    def rename(to):
+        with outside.begin() as other:
+            other.execute(text('UPDATE "user" SET name = :n WHERE id = :id'), {"n": to, "id": person_id})
+
+    with db.engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        for round_ in ("一", "二"):  # the second transaction on the connection too
+            seen = conn.execute(name, {"id": person_id}).scalar()
+            rename("改" + round_)
+            assert conn.execute(name, {"id": person_id}).scalar() == seen
+            conn.commit()
+    outside.dispose()

@@ -1,14 +1,25 @@
-"""PostgreSQL: a transaction that only read ends with COMMIT, not ROLLBACK, so prepared statements last.
+"""PostgreSQL through psycopg: a transaction only for what writes, prepared statements that last, no
+round trip to check a pooled connection.
+
+A request that only reads runs its SELECTs outside any transaction (psycopg's autocommit), and a
+transaction begins at the first statement that writes or locks (`_begin_at_write`): what is not a
+plain SELECT (INSERT, UPDATE, DELETE, SAVEPOINT, SET, a CTE, which may write) or is a SELECT that
+holds something until the end of its transaction (`FOR UPDATE`/`FOR SHARE`, an `_xact_lock`
+function). After the transaction's COMMIT or ROLLBACK the connection reads outside one again. Before,
+psycopg sent BEGIN before a request's first SELECT and the session's end sent COMMIT or ROLLBACK:
+two round trips on every page, a third of what a need page sent the server. Under READ COMMITTED,
+PostgreSQL's default and the only level this application uses, every statement inside a transaction
+reads its own fresh snapshot anyway, so a SELECT outside one sees exactly what it would have seen
+inside; what a transaction adds — its own uncommitted writes, and locks held until it ends — begins
+with the first write or locking read, which is where it now begins. A connection given another
+isolation level through SQLAlchemy (`execution_options(isolation_level=…)`: REPEATABLE READ, or
+AUTOCOMMIT for a migration's VACUUM) is left as it was asked to be.
 
 psycopg prepares a statement on the server once a connection has run it five times
-(`prepare_threshold`), and forgets every prepared statement at each ROLLBACK (what they named may be
-gone). Every request ended with one — Flask-SQLAlchemy closes the session, which rolls back — so no
-statement was ever prepared: the server parsed and planned each of a need page's seven SELECTs on
-every request (3.2–3.4 ms of server CPU a page on the small data set; 0.8–1.0 ms with them prepared,
-docs/performance.md). A transaction that ran nothing but SELECTs changes nothing whichever way it
-ends, so it is committed instead. Any other statement through the engine (INSERT, UPDATE, DELETE,
-SAVEPOINT, SET, a CTE that writes) marks the connection, and then it rolls back as before; so does a
-transaction in error.
+(`prepare_threshold`), and forgets every prepared statement at each ROLLBACK. Reads outside a
+transaction are never rolled back, so a page's statements stay prepared (the server parsed and
+planned each of a need page's seven SELECTs on every request before: 3.2–3.4 ms of server CPU a page
+on the small data set, 0.8–1.0 ms prepared, docs/performance.md).
 
 A prepared statement is planned once for all parameters (a generic plan) only when that plan is no
 costlier than planning each call with its values; with `LIMIT $1` the planner cannot tell a page of
@@ -26,22 +37,24 @@ socket first and sends the query only when there is something there or the conne
 and well (`_ping`): the usual checkout costs no round trip, a dropped connection is still found and
 replaced before the request uses it.
 """
+import re
 import select
 
+from psycopg import IsolationLevel
 from psycopg.pq import ConnStatus, TransactionStatus
 from sqlalchemy import event
-
-WROTE = "villageaid_wrote"  # key in the pooled connection's info: this transaction ran more than SELECTs
 
 
 def register(engine):
     """Install the listeners on `engine` (PostgreSQL through psycopg only)."""
     if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
         return
-    event.listen(engine, "before_cursor_execute", _note_statement)
-    event.listen(engine, "commit", _forget)
-    event.listen(engine, "rollback", _before_rollback)
-    event.listen(engine, "reset", _before_reset)
+    dialect = engine.dialect
+    if dialect.isolation_level is None:  # the engine's own isolation level would be PostgreSQL's to keep
+        event.listen(engine, "checkout", _read_outside_transactions)
+        event.listen(engine, "before_cursor_execute", _begin_at_write)
+        dialect.do_commit = _then_outside_transactions(dialect.do_commit)
+        dialect.do_rollback = _then_outside_transactions(dialect.do_rollback)
     engine.dialect.statement_compiler = _literal_limits(engine.dialect.statement_compiler)
     engine.dialect.do_ping = _ping(engine.dialect.do_ping)
 
@@ -78,35 +91,61 @@ def _literal_limits(compiler_class):
 
 def is_read(statement):
     """Whether a statement only reads: it starts with SELECT (a CTE, `WITH …`, may write: it counts as a write)."""
-    return statement.lstrip()[:6].upper() == "SELECT"
+    return statement[:64].lstrip()[:6].upper() == "SELECT"
 
 
-def _note_statement(conn, _cursor, statement, _parameters, _context, _executemany):
+_HOLDS = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b|_xact_lock", re.IGNORECASE)
+
+
+def needs_transaction(statement):
+    """Whether a statement must run inside a transaction: it may write, or it holds a lock until the end."""
+    return not is_read(statement) or bool(_HOLDS.search(statement))
+
+
+def _needs_transaction(statement, context):
+    """needs_transaction(), read once per compiled statement: SQLAlchemy reuses a statement's compiled
+    form, and searching a long SELECT's text on every run would cost more than the round trips saved."""
     if not is_read(statement):
-        conn.info[WROTE] = True
-
-
-def _forget(conn):
-    conn.info.pop(WROTE, None)
-
-
-def _before_rollback(conn):
-    """Session close, or an explicit rollback: commit first when nothing but SELECTs ran. psycopg's
-    rollback() then finds no transaction and sends nothing, so its prepared statements are kept."""
-    if not conn.info.pop(WROTE, False):
-        _commit_if_only_read(conn.connection.dbapi_connection)
-
-
-def _before_reset(dbapi_connection, record, _state):
-    """A connection going back to the pool with its transaction open (the pool rolls it back)."""
-    if not record.info.pop(WROTE, False):
-        _commit_if_only_read(dbapi_connection)
-
-
-def _commit_if_only_read(dbapi_connection):
-    if dbapi_connection is None or dbapi_connection.info.transaction_status != TransactionStatus.INTRANS:
-        return  # no transaction, or one in error: the rollback goes ahead
+        return True
+    compiled = getattr(context, "compiled", None)
+    if compiled is None:  # SQL given to the driver as it is
+        return needs_transaction(statement)
     try:
-        dbapi_connection.commit()
-    except Exception:  # a broken connection: the rollback that follows reports it, as before
-        pass
+        return compiled.villageaid_holds
+    except AttributeError:
+        compiled.villageaid_holds = holds = bool(_HOLDS.search(compiled.string))
+        return holds
+
+
+def _may_read_outside(dbapi_connection):
+    """Idle, at psycopg's default READ COMMITTED (not a level a caller set through SQLAlchemy), and
+    not in autocommit already."""
+    return (not dbapi_connection.autocommit and dbapi_connection.isolation_level in _DEFAULT_LEVELS
+            and dbapi_connection.pgconn.transaction_status == TransactionStatus.IDLE)
+
+
+_DEFAULT_LEVELS = (None, IsolationLevel.READ_COMMITTED)  # None: psycopg's default, the server's (READ COMMITTED)
+
+
+def _read_outside_transactions(dbapi_connection, _record, _proxy):
+    """A connection checked out of the pool reads outside transactions (a new one comes in with psycopg's default)."""
+    if _may_read_outside(dbapi_connection):
+        dbapi_connection.autocommit = True
+
+
+def _begin_at_write(conn, _cursor, statement, _parameters, context, _executemany):
+    dbapi_connection = conn.connection.dbapi_connection
+    if (dbapi_connection.autocommit and _needs_transaction(statement, context)
+            and "isolation_level" not in context.execution_options):  # AUTOCOMMIT asked for (VACUUM in a migration)
+        dbapi_connection.autocommit = False  # psycopg sends BEGIN before this statement
+
+
+def _then_outside_transactions(end):
+    """The dialect's commit or rollback, after which the connection reads outside transactions again."""
+    def do_end(connection):
+        end(connection)
+        dbapi_connection = getattr(connection, "dbapi_connection", connection)  # the pool's proxy, or psycopg's
+        if dbapi_connection is not None and _may_read_outside(dbapi_connection):
+            dbapi_connection.autocommit = True
+
+    return do_end
