@@ -39,17 +39,25 @@ CATEGORY_COLORS = {"industry": "primary", "employment": "info", "charity": "warn
 def need_amount(need, value):
     """A quantity in `need`'s unit, as the pages show it: ¥1,250.00, 3 个岗位, 20 件, 8 小时. `need` is a
     need or anything with its unit, as an attribute or a key (ledger rows are dictionaries)."""
+    return need_amounts(need)(value)
+
+
+def need_amounts(need):
+    """need_amount() for many figures of one need: its unit and the translations looked up once."""
     unit = need["unit"] if isinstance(need, dict) else need.unit
     if unit == "cny_fen":
-        return format_fen(value)
+        return format_fen
     translations = get_domain().get_translations()  # found once per request (i18n.install_fast_gettext)
     if unit == "jobs":
-        text = translations.ungettext("%(num)s 个岗位", "%(num)s 个岗位", value)
+        def text(value):
+            return translations.ungettext("%(num)s 个岗位", "%(num)s 个岗位", value)
     elif unit == "goods":
-        text = translations.ungettext("%(num)s 件", "%(num)s 件", value)
+        def text(value):
+            return translations.ungettext("%(num)s 件", "%(num)s 件", value)
     else:
-        text = translations.ungettext("%(num)s 小时", "%(num)s 小时", value)
-    return text % {"num": f"{value:,}"}
+        def text(value):
+            return translations.ungettext("%(num)s 小时", "%(num)s 小时", value)
+    return lambda value: text(value) % {"num": f"{value:,}"}
 
 
 def need_status_badge(need):

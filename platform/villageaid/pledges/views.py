@@ -14,6 +14,8 @@ from ..audit.models import AuditEvent
 from ..errors import ServiceError
 from ..extensions import db
 from ..needs import services as needs
+from ..needs.views import need_amounts
+from ..web import local_time
 from . import evidence as evidence_files
 from . import lifecycle, receipts, services
 from .forms import DeliveryForm, PledgeForm, ReasonForm, RetentionForm, TrackForm
@@ -45,9 +47,46 @@ def pledger_link_html(p):
     return escape(p.public_name)
 
 
+def need_pledge_items(need, pledges):
+    """The need page's list of pledges (ListedPledge), as its <li> rows: one function for the whole
+    list, since calling a function from a Jinja loop costs several times the call itself, and every
+    row formats two or three amounts, a date, a badge and two or three links. Each row: who pledged
+    (an organisation linked), how much, the pairing it was made within, its state; its date, what was
+    delivered and verified once the village accepted it, and its code — linked to the pledge's page
+    for those who may open it, else to its public tracking page."""
+    viewer = current_user if current_user.is_authenticated else None
+    amount = need_amounts(need)
+    within_pairing = escape(_("结对帮扶"))
+    rows = []
+    for p in pledges:
+        pairing = ""
+        if p.pairing_id is not None:
+            href = url_for("matching.show_pairing", pairing_id=p.pairing_id)
+            pairing = (f'<a class="badge text-bg-danger text-decoration-none" href="{escape(href)}" data-within-pairing>'
+                       f'{within_pairing}</a> ')
+        progress = ""
+        if p.status != PledgeStatus.PLEDGED.value and p.is_live:
+            progress = Markup(_("已交付 %(d)s，已核实 %(v)s")) % {"d": amount(p.delivered), "v": amount(p.verified)}
+            progress = f"{progress} · "
+        if viewer is not None and p.can_view(viewer):
+            href = url_for("pledges.show", pledge_id=p.id)
+        else:
+            href = url_for("pledges.track", code=p.code)
+        code = escape(p.code)
+        rows.append(
+            f'<li class="list-group-item" data-pledge="{code}">'
+            f'<div class="d-flex flex-wrap justify-content-between gap-2">'
+            f'<span><strong>{pledger_link_html(p)}</strong> · {escape(amount(p.quantity))}</span>'
+            f'<span>{pairing}{pledge_status_badge(p)}</span></div>'
+            f'<div class="small va-muted">{local_time(p.created_at, "yyyy-MM-dd")} · {progress}'
+            f'<a href="{escape(href)}">{code}</a></div></li>')
+    return Markup("".join(rows))
+
+
 @bp.record_once
 def _template_globals(state):
     state.app.jinja_env.globals.update(pledge_status_badge=pledge_status_badge, delivery_status_badge=delivery_status_badge,
+                                       need_pledge_items=need_pledge_items,
                                        pledger_link_html=pledger_link_html, pledge_status_colors=PLEDGE_STATUS_COLORS,
                                        delivery_status_colors=DELIVERY_STATUS_COLORS, pledge_kind_labels=KIND_LABELS)
 
