@@ -31,6 +31,7 @@ MAX_PAGE = 25  # 500 recommendations deep is as far as anyone reads
 def _template_globals(state):
     # Globals, so that the sections included in the needs, villages and organisations pages need no view changes.
     state.app.jinja_env.globals.update(need_matching=need_matching, reason_badges=reason_badges,
+                                       recommendation_items=recommendation_items,
                                        village_pairings=services.public_pairings_of_village,
                                        organization_pairings=services.public_pairings_of_organization,
                                        pairing_colors=PAIRING_COLORS, pairing_actions=pairing_actions)
@@ -46,6 +47,37 @@ def reason_badges(items):
         f'<li class="list-inline-item"><span class="badge {REASON_STYLES.get(r.code, "text-bg-light border")} fw-normal"'
         f' data-reason="{escape(r.code)}">{escape(r.text)}</span></li>' for r in items)
     return Markup(f'<ul class="list-inline mb-0 va-reasons" data-reasons>{badges}</ul>')
+
+
+def recommendation_items(result):
+    """The recommendations page's cards (<li>), one function for the page: a Jinja loop calling the
+    badge, amount and link helpers for each of 20 cards cost more than building the rows here. Each
+    card: the need's category and village, its rank and title, why it is recommended; what it still
+    lacks of its target, its deadline, and a link to pledge on its page."""
+    from ..needs.views import CATEGORY_COLORS, need_amounts
+
+    lacks, view_and_pledge = escape(_("尚缺")), escape(_("查看并认捐"))
+    first = (result.page - 1) * result.per_page + 1
+    cards = []
+    for rank, r in enumerate(result.items, start=first):
+        need = r.need
+        amount = need_amounts(need)
+        link = escape(url_for("needs.show", need_id=need.id))
+        village = need.village
+        deadline = escape(_("截止 %(date)s", date=need.deadline.isoformat()))
+        cards.append(
+            f'<li class="card shadow-sm mb-3" data-need-id="{need.id}"><div class="card-body"><div class="row g-3">'
+            f'<div class="col-md-8"><div class="small mb-1">'
+            f'<span class="badge text-bg-{CATEGORY_COLORS.get(need.category, "light")}">{escape(need.category_label)}</span> '
+            f'<span class="va-muted">{escape(village.name)} · {escape(village.place_name)}</span></div>'
+            f'<h2 class="h6 mb-2"><span class="va-muted me-1">{rank}.</span><a href="{link}" data-need-link>'
+            f'{escape(need.title)}</a></h2>{reason_badges(r.reasons)}</div>'
+            f'<div class="col-md-4"><div class="small"><span class="va-muted">{lacks}</span> '
+            f'<strong>{escape(amount(need.remaining))}</strong> '
+            f'<span class="va-muted">/ {escape(amount(need.target or 0))}</span></div>'
+            f'<div class="small va-muted mb-2">{deadline}</div>'
+            f'<a class="btn btn-primary btn-sm" href="{link}">{view_and_pledge}</a></div></div></div></li>')
+    return Markup("".join(cards))
 
 
 def need_matching(need):
