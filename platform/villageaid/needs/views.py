@@ -60,6 +60,23 @@ def need_amounts(need):
     return lambda value: text(value) % {"num": f"{value:,}"}
 
 
+def need_progress(need, compact=False):
+    """The need's progress: pledged, delivered and verified, each as a figure, a share of the target
+    and a bar (the `progress` name of needs/_macros.html; a function, as need_amount is)."""
+    amount = need_amounts(need)
+    rows = []
+    for label, value, css in ((_("已认捐"), need.pledged, "bg-warning"), (_("已交付"), need.delivered, "bg-info"),
+                              (_("已核实"), need.verified, "bg-success")):
+        share, label = need.share(value), escape(label)
+        rows.append(
+            f'<div class="d-flex justify-content-between small{" lh-sm" if compact else ""}"><span>{label}</span>'
+            f'<span>{escape(amount(value))} · {share}%</span></div>'
+            f'<div class="progress mb-1" style="height: {".35rem" if compact else ".6rem"}" role="progressbar" '
+            f'aria-label="{label}" aria-valuenow="{share}" aria-valuemin="0" aria-valuemax="100">'
+            f'<div class="progress-bar {css}" style="width: {share}%"></div></div>')
+    return Markup(f'<div class="va-progress{" va-progress-compact" if compact else ""}">{"".join(rows)}</div>')
+
+
 def need_status_badge(need):
     """The status as a coloured badge (a function: lists call it for every row)."""
     color = STATUS_COLORS.get(need.status, "secondary")
@@ -74,7 +91,8 @@ def _template_globals(state):
 
     state.app.jinja_env.globals.update(need_status_labels=STATUS_LABELS, need_status_colors=STATUS_COLORS,
                                        category_colors=CATEGORY_COLORS, cached_need_card=need_card,
-                                       need_amount=need_amount, need_status_badge=need_status_badge)
+                                       need_amount=need_amount, need_status_badge=need_status_badge,
+                                       need_progress=need_progress)
 
 
 def _load(need_id):

@@ -83,10 +83,33 @@ def need_pledge_items(need, pledges):
     return Markup("".join(rows))
 
 
+def need_ledger_rows(need, ledger):
+    """The need's sums by state (services.need_ledger), each as a figure, and with a target its share
+    and a bar (the `ledger_rows` name of pledges/_macros.html)."""
+    amount = need_amounts(need)
+    rows = []
+    for label, key, css in ((_("已认捐"), "pledged", "bg-warning"), (_("村里已接受"), "accepted", "bg-primary"),
+                            (_("已交付"), "delivered", "bg-info"), (_("村里已确认"), "confirmed", "bg-secondary"),
+                            (_("审核员已核实"), "verified", "bg-success")):
+        value, label = ledger[key], escape(label)
+        if need.target:
+            share = need.share(value)
+            rows.append(
+                f'<div class="d-flex justify-content-between small" data-ledger-row="{key}"><span>{label}</span>'
+                f'<span>{escape(amount(value))} · {share}%</span></div>'
+                f'<div class="progress mb-1" style="height: .45rem" role="progressbar" aria-label="{label}" '
+                f'aria-valuenow="{share}" aria-valuemin="0" aria-valuemax="100">'
+                f'<div class="progress-bar {css}" style="width: {share}%"></div></div>')
+        else:
+            rows.append(f'<div class="d-flex justify-content-between small" data-ledger-row="{key}"><span>{label}</span>'
+                        f'<span>{escape(amount(value))}</span></div>')
+    return Markup(f'<div data-ledger>{"".join(rows)}</div>')
+
+
 @bp.record_once
 def _template_globals(state):
     state.app.jinja_env.globals.update(pledge_status_badge=pledge_status_badge, delivery_status_badge=delivery_status_badge,
-                                       need_pledge_items=need_pledge_items,
+                                       need_pledge_items=need_pledge_items, need_ledger_rows=need_ledger_rows,
                                        pledger_link_html=pledger_link_html, pledge_status_colors=PLEDGE_STATUS_COLORS,
                                        delivery_status_colors=DELIVERY_STATUS_COLORS, pledge_kind_labels=KIND_LABELS)
 
