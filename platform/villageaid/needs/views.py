@@ -64,17 +64,23 @@ def need_progress(need, compact=False):
     """The need's progress: pledged, delivered and verified, each as a figure, a share of the target
     and a bar (the `progress` name of needs/_macros.html; a function, as need_amount is)."""
     amount = need_amounts(need)
-    rows = []
-    for label, value, css in ((_("已认捐"), need.pledged, "bg-warning"), (_("已交付"), need.delivered, "bg-info"),
-                              (_("已核实"), need.verified, "bg-success")):
-        share, label = need.share(value), escape(label)
-        rows.append(
-            f'<div class="d-flex justify-content-between small{" lh-sm" if compact else ""}"><span>{label}</span>'
-            f'<span>{escape(amount(value))} · {share}%</span></div>'
-            f'<div class="progress mb-1" style="height: {".35rem" if compact else ".6rem"}" role="progressbar" '
-            f'aria-label="{label}" aria-valuenow="{share}" aria-valuemin="0" aria-valuemax="100">'
+    rows = "".join(
+        progress_row(label, amount(value), need.share(value), css, ".35rem" if compact else ".6rem",
+                     " lh-sm" if compact else "")
+        for label, value, css in ((_("已认捐"), need.pledged, "bg-warning"), (_("已交付"), need.delivered, "bg-info"),
+                                  (_("已核实"), need.verified, "bg-success")))
+    return Markup(f'<div class="va-progress{" va-progress-compact" if compact else ""}">{rows}</div>')
+
+
+def progress_row(label, figure, share, css, height, line_class="", data=""):
+    """One labelled figure with its share of a target, and the bar of that share (HTML): the need's
+    progress here, its ledger by state in pledges/views.py."""
+    label = escape(label)
+    return (f'<div class="d-flex justify-content-between small{line_class}"{data}><span>{label}</span>'
+            f'<span>{escape(figure)} · {share}%</span></div>'
+            f'<div class="progress mb-1" style="height: {height}" role="progressbar" aria-label="{label}" '
+            f'aria-valuenow="{share}" aria-valuemin="0" aria-valuemax="100">'
             f'<div class="progress-bar {css}" style="width: {share}%"></div></div>')
-    return Markup(f'<div class="va-progress{" va-progress-compact" if compact else ""}">{"".join(rows)}</div>')
 
 
 def need_status_badge(need):

@@ -14,7 +14,7 @@ from ..audit.models import AuditEvent
 from ..errors import ServiceError
 from ..extensions import db
 from ..needs import services as needs
-from ..needs.views import need_amounts
+from ..needs.views import need_amounts, progress_row
 from ..web import local_time
 from . import evidence as evidence_files
 from . import lifecycle, receipts, services
@@ -91,17 +91,11 @@ def need_ledger_rows(need, ledger):
     for label, key, css in ((_("已认捐"), "pledged", "bg-warning"), (_("村里已接受"), "accepted", "bg-primary"),
                             (_("已交付"), "delivered", "bg-info"), (_("村里已确认"), "confirmed", "bg-secondary"),
                             (_("审核员已核实"), "verified", "bg-success")):
-        value, label = ledger[key], escape(label)
+        value, data = ledger[key], f' data-ledger-row="{key}"'
         if need.target:
-            share = need.share(value)
-            rows.append(
-                f'<div class="d-flex justify-content-between small" data-ledger-row="{key}"><span>{label}</span>'
-                f'<span>{escape(amount(value))} · {share}%</span></div>'
-                f'<div class="progress mb-1" style="height: .45rem" role="progressbar" aria-label="{label}" '
-                f'aria-valuenow="{share}" aria-valuemin="0" aria-valuemax="100">'
-                f'<div class="progress-bar {css}" style="width: {share}%"></div></div>')
+            rows.append(progress_row(label, amount(value), need.share(value), css, ".45rem", data=data))
         else:
-            rows.append(f'<div class="d-flex justify-content-between small" data-ledger-row="{key}"><span>{label}</span>'
+            rows.append(f'<div class="d-flex justify-content-between small"{data}><span>{escape(label)}</span>'
                         f'<span>{escape(amount(value))}</span></div>')
     return Markup(f'<div data-ledger>{"".join(rows)}</div>')
 
