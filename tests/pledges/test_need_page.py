@@ -76,6 +76,39 @@ def test_the_timeline_shows_the_latest_80_pledge_and_delivery_events(any_app):
     assert not any("进度 04" in text for text in coded)
 
 
+def test_the_timeline_escapes_what_people_wrote_and_shows_a_pledges_reason_to_insiders_only(app):
+    world = World()
+    need = world.published()
+    pledge = world.pledge(need, 500_000)
+    record(world.curator, need, "note", reason="<b>需求</b> & 公开说明", public=True)
+    record(world.owner, pledge, "note", reason="<script>alert(1)</script>企业说明", public=True)
+    db.session.commit()
+
+    page = app.test_client().get(f"/needs/{need.id}").get_data(as_text=True)
+    entries = _timeline(page)
+    assert any("— &lt;b&gt;需求&lt;/b&gt; &amp; 公开说明" in text for code, text in entries if code is None)
+    # A pledge's reason is for the people on the need; a visitor sees that something happened, and its code.
+    assert "企业说明" not in page and "<script>alert(1)" not in page
+    assert [text for code, text in entries if code == pledge.code]
+    assert f'<a href="/track/{pledge.code}">{pledge.code}</a> · ' in page
+
+    insider = app.test_client()
+    login(insider, world.member.email)
+    entries = _timeline(insider.get(f"/needs/{need.id}").get_data(as_text=True))
+    assert any("— &lt;script&gt;alert(1)&lt;/script&gt;企业说明" in text for code, text in entries if code == pledge.code)
+
+
+def test_an_empty_timeline_says_so(app):
+    from villageaid.pledges.views import need_timeline_items
+
+    need = World().published()
+    with app.test_request_context("/"), app.app_context():
+        with_events = need_timeline_items(need, True)
+        assert with_events.count("<li") >= 2 and "暂无" not in with_events
+        AuditEvent.query.filter_by(object_type="need", object_id=need.id).delete()
+        assert str(need_timeline_items(need, True)) == '<li class="list-group-item va-muted">暂无</li>'
+
+
 def test_photos_and_pairing_marks_and_outcomes_come_only_when_there_are_some(any_app):
     world = World()
     need = world.published()

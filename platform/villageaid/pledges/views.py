@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import String, bindparam, cast, null, select, union_all
 
 from .. import sqlrows
+from ..audit.labels import action_label
 from ..audit.models import AuditEvent
 from ..errors import ServiceError
 from ..extensions import db
@@ -507,6 +508,30 @@ def need_timeline(need, insider):
     return sorted(events, key=lambda event: (event.at, event.id))
 
 
+def need_timeline_items(need, insider):
+    """The need page's 进展 as its <li> rows, from need_timeline: each event's Beijing time, its pledge's
+    tracking code linked (none for the need's own), what happened, and its reason where the reader may
+    see it — an insider every reason, a visitor the need's public ones. One function for the list, as
+    need_pledge_items is, since a need with many pledges has up to 80 such rows."""
+    events = need_timeline(need, insider)
+    if not events:
+        return Markup(f'<li class="list-group-item va-muted">{escape(_("暂无"))}</li>')
+    links, rows = {}, []
+    for e in events:
+        link = ""
+        if e.code:
+            link = links.get(e.code)
+            if link is None:
+                code = escape(e.code)
+                link = links[e.code] = f'<a href="{escape(url_for("pledges.track", code=e.code))}">{code}</a> · '
+        reason = ""
+        if e.reason and (insider or (e.public and not e.code)):
+            reason = f" — {escape(e.reason)}"
+        rows.append(f'<li class="list-group-item small">{escape(local_time(e.at))} · {link}'
+                    f'{escape(action_label(e.action))}{reason}</li>')
+    return Markup("".join(rows))
+
+
 def village_pledge_summary(village):
     return {"ledger": services.ledger_by_unit(Pledge.village_id == village.id),
             "helpers": services.village_helpers(village)}
@@ -519,7 +544,7 @@ def organization_pledge_summary(org):
 
 @bp.app_context_processor
 def _helpers():
-    return {"pledge_panel": pledge_panel, "need_timeline": need_timeline,
+    return {"pledge_panel": pledge_panel, "need_timeline_items": need_timeline_items,
             "village_pledge_summary": village_pledge_summary,
             "organization_pledge_summary": organization_pledge_summary,
             "PledgeKind": PledgeKind, "PledgeStatus": PledgeStatus}
