@@ -8,6 +8,7 @@ from tests.matching.builders import ENSHI, HUOQIU, KAILI, YANJI, ZHAOJUE, ZHENXI
 from villageaid.extensions import db
 from villageaid.matching import recommend, services
 from villageaid.regions.services import pad
+from villageaid.timeutil import local_date_today
 
 WENZHOU = pad("330300")  # a city of 浙江省 with no pairing of its own
 NINGBO = pad("330200")
@@ -145,6 +146,29 @@ def test_the_ranking_is_deterministic_and_pages_do_not_overlap(any_app):
     pages = [recommend.needs_for(org, page=p, per_page=4) for p in (1, 2, 3, 4)]
     assert [r.need.id for p in pages for r in p.items] == whole
     assert [p.has_more for p in pages] == [True, True, True, False]
+
+
+def test_each_need_on_a_page_gets_its_own_reasons_though_the_page_words_them_once(any_app):
+    """A page words a reason once and gives it to every need it fits: each need's reasons are still
+    the ones it would get alone (its days left, its place, its fit, whether it is pledged or helped)."""
+    places = Places()
+    needs = [places.need(ZHAOJUE, days=5), places.need(ZHAOJUE, days=9, pledged=2_000_000),
+             places.need(ZHAOJUE, village_name="新华村", days=5, **job_fields()), places.need(ENSHI, days=120),
+             places.need(KAILI, days=9), places.need(HUOQIU), places.need(YANJI, pledged=100_000)]
+    _pledge(factories.user("王爱心"), needs[-1], 100_000)
+    owner = factories.user()
+    org = factories.organization(owner, province=factories.ZHEJIANG, prefecture=factories.HANGZHOU)
+    services.save_preferences(owner, org, categories=["charity"], region_codes=[pad("510000")])
+
+    page = recommend.needs_for(org)
+    profile = recommend.profile_of(org)
+    alone = {r.need.id: [(x.code, x.text) for x in recommend.need_reasons(profile, r.need, r.tiers, local_date_today())]
+             for r in page.items}
+    assert {r.need.id: [(x.code, x.text) for x in r.reasons] for r in page.items} == alone
+    assert len({tuple(texts) for texts in alone.values()}) == len(needs), "no two needs here share all their reasons"
+    said = {x.text for r in page.items for x in r.reasons}
+    assert {"还有 5 天截止", "还有 9 天截止", "同属华东地区", "行业契合：制造业 · 就业", "过半尚未认捐",
+            "杭州市帮扶恩施土家族苗族自治州 · 东西部扶贫协作", "浙江省帮扶四川省 · 东西部扶贫协作"} <= said
 
 
 def test_reasons_follow_the_readers_language(app):

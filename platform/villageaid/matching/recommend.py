@@ -597,10 +597,10 @@ def needs_for(org, *, page=1, per_page=20, today=None, listed=False):
             db.session.scalars(select(Need).where(Need.id.in_(ids)))
         by_id = {need.id: need for need in found}
         page_needs = [by_id[need_id] for need_id in ids]
-    items = []
+    items, said = [], ReasonTexts()
     for row, need in zip(rows, page_needs):
         scores = {name: getattr(row, name) for name in TIERS}
-        items.append(Recommendation(need, scores, need_reasons(profile, need, scores, today),
+        items.append(Recommendation(need, scores, need_reasons(profile, need, scores, today, said),
                                     profile.invitations.get(need.id)))
     return Page(items, page, per_page, has_more, profile)
 
@@ -637,49 +637,65 @@ def _fit_reason(level, industry, category):
                            category=CATEGORY_LABELS[Category(category)]))
 
 
-def need_reasons(profile, need, scores, today):
-    """Why `need` is recommended to the profile's organisation, strongest reason first."""
+class ReasonTexts(dict):
+    """The reasons already worded for one page, by what decides their words: the needs of a page share
+    most of them (the same pairing rule, province, industry fit, "no pledge yet"), and a translated,
+    formatted text costs more than the rest of a need's reasons."""
+
+    def __call__(self, key, word):
+        if key in self:
+            return self[key]
+        reason = self[key] = word()
+        return reason
+
+
+def need_reasons(profile, need, scores, today, said=None):
+    """Why `need` is recommended to the profile's organisation, strongest reason first. `said`: the
+    ReasonTexts of the page `need` is on."""
+    said = ReasonTexts() if said is None else said
     reasons = []
     if need.id in profile.invitations:
-        reasons.append(Reason("invited", _("受邀")))
+        reasons.append(said("invited", lambda: Reason("invited", _("受邀"))))
     if need.village_id in profile.paired_village_ids:
-        reasons.append(Reason("paired", _("结对村")))
+        reasons.append(said("paired", lambda: Reason("paired", _("结对村"))))
     rule = next((r for r, _t in profile.rules if covers(r, need.province_code, need.prefecture_code)), None)
     if rule is not None:
-        reasons.append(_pairing_reason(rule))
-    near = _proximity_reason(scores["proximity"], need.province_code, need.prefecture_code)
+        reasons.append(said(("pairing", rule.helper_name, rule.helped_name), lambda: _pairing_reason(rule)))
+    near = said(("proximity", scores["proximity"], need.province_code, need.prefecture_code),
+                lambda: _proximity_reason(scores["proximity"], need.province_code, need.prefecture_code))
     if near:
         reasons.append(near)
-    fit = _fit_reason(scores["fit"], profile.org.industry, need.category)
+    fit = said(("fit", scores["fit"], need.category), lambda: _fit_reason(scores["fit"], profile.org.industry, need.category))
     if fit:
         reasons.append(fit)
-    reasons += _preference_reasons(profile.preference, need)
+    reasons += _preference_reasons(profile.preference, need, said)
     days = (need.deadline - today).days if need.deadline else None
     if days is not None and days <= SOON_DAYS:
-        reasons.append(Reason("urgency", ngettext("还有 %(num)s 天截止", "还有 %(num)s 天截止", days)))
+        reasons.append(said(("days", days),
+                            lambda: Reason("urgency", ngettext("还有 %(num)s 天截止", "还有 %(num)s 天截止", days))))
     if need.pledged == 0:
-        reasons.append(Reason("urgency", _("尚无人认捐")))
+        reasons.append(said("unpledged", lambda: Reason("urgency", _("尚无人认捐"))))
     elif need.pledged_permille < OPEN_SHARE_PERMILLE:
-        reasons.append(Reason("urgency", _("过半尚未认捐")))
+        reasons.append(said("half", lambda: Reason("urgency", _("过半尚未认捐"))))
     if scores["fairness"]:
-        reasons.append(Reason("fairness", _("该村尚无帮扶方")))
+        reasons.append(said("fairness", lambda: Reason("fairness", _("该村尚无帮扶方"))))
     return reasons
 
 
-def _preference_reasons(pref, need):
+def _preference_reasons(pref, need, said):
     if pref is None:
         return []
     reasons = []
     if need.category in pref.categories:
-        reasons.append(Reason("preference", _("符合关注的帮扶类别")))
+        reasons.append(said("category", lambda: Reason("preference", _("符合关注的帮扶类别"))))
     if need.province_code in pref.region_codes or need.prefecture_code in pref.region_codes:
-        reasons.append(Reason("preference", _("在关注的地区")))
+        reasons.append(said("region", lambda: Reason("preference", _("在关注的地区"))))
     if pref.has_budget and need.unit == Unit.CNY_FEN and need.target is not None:
         remaining = need.target - need.pledged
         if (pref.budget_min_fen or 0) <= remaining <= (pref.budget_max_fen if pref.budget_max_fen is not None else remaining):
-            reasons.append(Reason("preference", _("在预算范围内")))
+            reasons.append(said("budget", lambda: Reason("preference", _("在预算范围内"))))
     if need.unit == Unit.JOBS and any(w in (need.job_title or "") or w in need.title for w in pref.job_types):
-        reasons.append(Reason("preference", _("可提供该类岗位")))
+        reasons.append(said("jobs", lambda: Reason("preference", _("可提供该类岗位"))))
     return reasons
 
 
