@@ -37,3 +37,17 @@ def test_amounts_in_each_unit_and_language(app):
         refresh()  # the test's app context outlives the first request's: forget its locale
         assert need_amount(SimpleNamespace(unit="jobs"), 1) == "1 job"
         assert need_amount(SimpleNamespace(unit="jobs"), 1200) == "1,200 jobs"
+
+
+def test_option_tags_escape_and_select_the_value_as_text(app):
+    from flask_babel import lazy_gettext
+
+    from villageaid.web import option_tags
+
+    with app.test_request_context("/"):
+        rows = [("", lazy_gettext("全部省份")), ("510000000000", "四川省"), (3, '"3" <个>')]
+        assert str(option_tags(rows, None)) == (
+            '<option value="" selected>全部省份</option><option value="510000000000">四川省</option>'
+            '<option value="3">&#34;3&#34; &lt;个&gt;</option>')
+        assert 'value="510000000000" selected' in option_tags(rows, "510000000000")
+        assert 'value="3" selected' in option_tags(rows, 3) and 'value="" selected' not in option_tags(rows, 3)

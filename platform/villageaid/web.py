@@ -7,7 +7,7 @@ from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2 import BytecodeCache
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from werkzeug.routing import IntegerConverter
 
 from .errors import ServiceError
@@ -131,6 +131,7 @@ def register_template_helpers(app):
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["action_label"] = action_label
     app.jinja_env.globals["layout_part"] = layout_part
+    app.jinja_env.globals["option_tags"] = option_tags
     app.jinja_env.filters["fen"] = format_fen
     app.jinja_env.filters["local"] = local_time
 
@@ -144,6 +145,15 @@ def register_template_helpers(app):
             if unread is None:
                 unread = unread_count(current_user)
         return {"unread_count": unread, "next_poverty_day": next_poverty_day(), "today": local_date_today()}
+
+
+def option_tags(rows, value):
+    """A <select>'s <option>s from (value, label) pairs, the one whose value reads as `value` selected: one
+    call for the list (the /needs filters have ~70 options, a province's prefectures more) instead of a
+    Jinja loop escaping and comparing each."""
+    chosen = str(value or "")
+    return Markup("".join(f'<option value="{escape(v)}"{" selected" if str(v) == chosen else ""}>{escape(label)}</option>'
+                          for v, label in rows))
 
 
 def layout_part(name, *args):
