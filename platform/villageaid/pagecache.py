@@ -5,10 +5,11 @@ the needs list, the honor roll). For them a page is rendered once and kept for P
 (default 10; 0 turns the cache off) in Redis, shared by every web worker (fakeredis in-process on
 the embedded default), keyed by language and full URL.
 
-Invalidation: a generation number is part of every key. Any commit that changes a need, pledge,
+Invalidation: a generation number is stored with every page. Any commit that changes a need, pledge,
 delivery, village or organisation — through the ORM or a bulk UPDATE such as the race-safe pledge
 totals — bumps it, so the next visitor gets a fresh page; the TTL bounds what any other change (say,
-a new honor-roll entry) can leave stale.
+a new honor-roll entry) can leave stale. A hit is one round trip: the generation and the page are
+read together (MGET), and a page stored under another generation is not served.
 
 Never cached: signed-in users (or a remember-me cookie that would sign them in), a pending flash
 message, `?lang=` (it sets the session), anything but a 200 GET, and a page that made a CSRF token
@@ -58,23 +59,25 @@ def _eligible():
             and "remember_token" not in request.cookies)
 
 
-def _key(generation):
+def _key():
     language = session.get("lang") or current_app.config["BABEL_DEFAULT_LOCALE"]
-    return f"villageaid:page:{generation}:{language}:{request.full_path}"
+    return f"villageaid:page:{language}:{request.full_path}"
 
 
 def _serve_cached():
     if not _eligible():
         return None
     try:
-        conn = queue.redis_connection()
-        generation = int(conn.get(GENERATION_KEY) or 0)
-        body = conn.get(_key(generation))
+        generation, stored = queue.redis_connection().mget(GENERATION_KEY, _key())
     except RedisError as error:
         _failed(error, "not read")
         return None
+    generation = int(generation or 0)
     request.environ["villageaid.page_generation"] = generation
-    if body is None:
+    if stored is None:
+        return None
+    stored_generation, _newline, body = stored.partition(b"\n")
+    if stored_generation != b"%d" % generation:  # stored before the last change: render it again
         return None
     response = current_app.response_class(body, mimetype="text/html")
     response.headers["X-Page-Cache"] = "hit"
@@ -92,7 +95,8 @@ def _store(response):
             or "_flashes" in session):
         return response
     try:
-        queue.redis_connection().set(_key(generation), response.get_data(), ex=current_app.config["PAGE_CACHE_SECONDS"])
+        queue.redis_connection().set(_key(), b"%d\n" % generation + response.get_data(),
+                                     ex=current_app.config["PAGE_CACHE_SECONDS"])
         response.headers["X-Page-Cache"] = "miss"
     except RedisError as error:
         _failed(error, "not stored")
