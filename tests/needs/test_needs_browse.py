@@ -284,3 +284,37 @@ def test_a_page_past_the_last_says_so_and_links_to_the_last(catalogue, client):
     # No needs at all is still "nothing matches", not a page number problem.
     empty = client.get("/needs?category=volunteering&unit=hours&province=西藏自治区&page=4").get_data(as_text=True)
     assert "data-past-last-page" not in empty
+
+
+def test_a_list_page_is_one_select_with_its_total_and_village_names(catalogue, client):
+    """The page's needs, their villages' names and the total from the tally come in one SELECT, on
+    the first page, on a page reached by OFFSET and on one reached by a cursor."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def record(*args):
+        statements.append(args[2])
+
+    first = client.get("/needs?per_page=5&sort=deadline").get_data(as_text=True)
+    urls = {"first": "/needs?per_page=5&sort=deadline", "offset": "/needs?per_page=5&sort=deadline&page=2",
+            "cursor": next_link(first), "filtered": "/needs?province=530000000000&per_page=2"}
+    for url in urls.values():  # the cards, rendered once (a card not yet rendered loads its need)
+        client.get(url)
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        pages = {}
+        for name, url in urls.items():
+            statements.clear()
+            pages[name] = client.get(url).get_data(as_text=True)
+            assert len(statements) == 1, (name, statements)
+            assert "need_tally" in statements[0] and "village" in statements[0]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert ids(pages["offset"]) == ids(pages["cursor"]) and len(ids(pages["offset"])) == 5
+    assert "共 12 项需求" in pages["offset"] and "共 3 项需求" in pages["filtered"]
+    names = {n.id: n.village.name for group in ("sichuan", "yunnan") for n in catalogue[group]}
+    for page in pages.values():
+        for need_id in ids(page):
+            card = page[page.index(f'data-need-id="{need_id}"'):]
+            assert names[need_id] in card[:card.index('data-need-id="', 20) if card.count('data-need-id="') > 1 else None]

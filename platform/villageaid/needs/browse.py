@@ -18,6 +18,7 @@ from ..extensions import db
 from ..regions import services as regions
 from ..regions.models import Level, Region
 from ..timeutil import as_utc
+from ..villages.models import Village
 from .models import CATEGORY_LABELS, Category, Need, NeedStatus, NeedTally, Unit
 
 PER_PAGE = 20
@@ -224,8 +225,8 @@ COUNT_ONE_STATUS = _TALLY_SUM.where(*_TALLY_KEY, NeedTally.status == bindparam("
 COUNT_PUBLISHED_ONCE = _TALLY_SUM.where(*_TALLY_KEY, NeedTally.published.is_(True))
 
 
-def count(filters):
-    """How many needs match: the tally rows of the filters' place, category and unit (one per status)."""
+def _count(filters):
+    """The statement count() runs for `filters` and its parameters."""
     params = {"province": "", "prefecture": "", "county": "", "category": filters.category or "",
               "unit": filters.unit or ""}
     if filters.county is not None:  # the narrowest place given, as conditions() filters
@@ -235,9 +236,15 @@ def count(filters):
     elif filters.province is not None:
         params["province"] = filters.province.code
     if filters.status == "all":
-        return db.session.scalar(COUNT_PUBLISHED_ONCE, params)
+        return COUNT_PUBLISHED_ONCE, params
     params["status"] = NeedStatus.PUBLISHED.value if filters.status == "open" else filters.status
-    return db.session.scalar(COUNT_ONE_STATUS, params)
+    return COUNT_ONE_STATUS, params
+
+
+def count(filters):
+    """How many needs match: the tally rows of the filters' place, category and unit (one per status)."""
+    statement, params = _count(filters)
+    return db.session.scalar(statement, params)
 
 
 # Keyset cursors: "<id>~<sort key>", the key as ISO text or an integer -----------------------
@@ -305,14 +312,23 @@ HEAD_COLUMNS = (Need.id, Need.updated_at, Need.status, Need.pledged, Need.delive
 def search(filters, heads=False):
     """One page of needs for `filters`, with the total and the cursors of the neighbouring pages.
 
-    `heads`: the items are rows of HEAD_COLUMNS (and the sort key) instead of loaded needs, for a
-    page that renders them with cards.render (which loads only the needs whose card is not cached).
+    `heads`: the items are rows of HEAD_COLUMNS (and the sort key, the village's name and the total)
+    instead of loaded needs, for a page that renders them with cards.render (which loads only the needs
+    whose card is not cached): the page is then one SELECT, the total read from the tally as a
+    subquery the database runs once, and counted on its own only when the page has no rows.
     """
     column, descending = SORTS[filters.sort]
     key = tuple_(column, Need.id)
     # The page's ids first, from the sort's index alone (an OFFSET skips index entries, not joined
     # rows), then those rows with their villages in one joined SELECT.
-    query = select(*HEAD_COLUMNS, column) if heads else select(Need.id)
+    count_params = {}
+    if heads:
+        count_statement, count_params = _count(filters)
+        head_columns = (*HEAD_COLUMNS, column, Village.name.label("village_name"),
+                        count_statement.scalar_subquery().label("total"))
+        query = select(*head_columns).join(Village, Village.id == Need.village_id)
+    else:
+        query = select(Need.id)
     query = query.where(*conditions(filters))
     backwards = False
     cursor = decode_cursor(filters.after, filters.sort) if filters.after else None
@@ -334,16 +350,18 @@ def search(filters, heads=False):
         if heads and offset:
             # A deferred join: the OFFSET skips entries of the sort's index alone (PostgreSQL reads it
             # index-only, with no heap fetch for each skipped row), then the page's rows are read by id.
-            page_ids = query.with_only_columns(Need.id).offset(offset).subquery()
-            query = select(*HEAD_COLUMNS, column).join(page_ids, Need.id == page_ids.c.id).order_by(*order)
+            page_ids = (select(Need.id).where(*conditions(filters)).order_by(*order).limit(filters.per_page + 1)
+                        .offset(offset).subquery())
+            query = (select(*head_columns).join(page_ids, Need.id == page_ids.c.id)
+                     .join(Village, Village.id == Need.village_id).order_by(*order))
         else:
             query = query.offset(offset)
-    rows = list(db.session.execute(query).all()) if heads else _rows(db.session.scalars(query).all())
+    rows = list(db.session.execute(query, count_params).all()) if heads else _rows(db.session.scalars(query).all())
     more = len(rows) > filters.per_page
     rows = rows[: filters.per_page]
     if backwards:
         rows.reverse()
-    total = count(filters)
+    total = rows[0].total if heads and rows else count(filters)
     has_next = more if not backwards else True
     has_prev = filters.page > 1
     return Page(
