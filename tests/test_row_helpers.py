@@ -51,3 +51,27 @@ def test_option_tags_escape_and_select_the_value_as_text(app):
             '<option value="3">&#34;3&#34; &lt;个&gt;</option>')
         assert 'value="510000000000" selected' in option_tags(rows, "510000000000")
         assert 'value="3" selected' in option_tags(rows, 3) and 'value="" selected' not in option_tags(rows, 3)
+
+
+def test_search_result_cards_escape_the_index_text_and_show_a_needs_figures(app):
+    from datetime import datetime
+
+    from villageaid.search.views import result_items
+
+    need = {"kind": "need", "doc_id": "need:7", "obj_id": 7, "title": "<b>花椒</b>烘干", "place": "四川省 & 昭觉县",
+            "status": "published", "snippet": "种植<mark>花椒</mark>", "progress": 2550,
+            "deadline": datetime(2027, 3, 9), "people": 1}
+    village = {"kind": "village", "doc_id": "village:3", "obj_id": 3, "title": "团结村", "place": "昭觉县",
+               "status": None, "snippet": None, "progress": None, "deadline": None, "people": None}
+    with app.test_request_context("/"):
+        html = str(result_items(SimpleNamespace(items=[need, village])))
+        refresh()
+        with app.test_request_context("/?lang=en"):
+            english = str(result_items(SimpleNamespace(items=[need])))
+    assert '<a class="fw-semibold" href="/needs/7">&lt;b&gt;花椒&lt;/b&gt;烘干</a>' in html
+    assert "四川省 &amp; 昭觉县" in html and '<div class="small mt-1">种植<mark>花椒</mark></div>' in html
+    assert 'data-status="published">征集中</span>' in html
+    assert "已认捐 25% · 截止 2027-03-09 · 受益 1 人" in html
+    village_card = html[html.index('data-doc-id="village:3"'):]
+    assert 'href="/villages/3"' in village_card and "data-status" not in village_card and "已认捐" not in village_card
+    assert "25% pledged · Due 2027-03-09 · Benefits 1 person" in english and ">Needs</span>" in english
