@@ -329,7 +329,8 @@ def search(filters, heads=False):
         query = select(*head_columns).join(Village, Village.id == Need.village_id)
     else:
         query = select(Need.id)
-    query = query.where(*conditions(filters))
+    where = conditions(filters)
+    query = query.where(*where)
     backwards = False
     cursor = decode_cursor(filters.after, filters.sort) if filters.after else None
     if filters.before and cursor is None:
@@ -350,7 +351,7 @@ def search(filters, heads=False):
         if heads and offset:
             # A deferred join: the OFFSET skips entries of the sort's index alone (PostgreSQL reads it
             # index-only, with no heap fetch for each skipped row), then the page's rows are read by id.
-            page_ids = (select(Need.id).where(*conditions(filters)).order_by(*order).limit(filters.per_page + 1)
+            page_ids = (select(Need.id).where(*where).order_by(*order).limit(filters.per_page + 1)
                         .offset(offset).subquery())
             query = (select(*head_columns).join(page_ids, Need.id == page_ids.c.id)
                      .join(Village, Village.id == Need.village_id).order_by(*order))

@@ -18,6 +18,7 @@ bp = Blueprint("search", __name__)
 PER_PAGE = 20
 KINDS = ("need", "village", "organization")
 LEVEL_FIELDS = {Level.PROVINCE: "province", Level.PREFECTURE: "prefecture", Level.COUNTY: "county"}
+KIND_LABELS = {"need": _l("需求"), "village": _l("贫困村"), "organization": _l("帮扶方")}
 SORT_LABELS = {"relevance": _l("最相关"), "newest": _l("最新"), "deadline": _l("截止最近"), "progress": _l("认捐进度最高"),
                "least_pledged": _l("认捐最少"), "most_beneficiaries": _l("受益人最多")}
 
@@ -58,7 +59,7 @@ def result_items(results):
     result's badges, figures and plural forms was half the page's time. Each card: the result's kind and
     a need's status, its title linked, its place, the snippet with the words marked (HTML the index
     escaped), and for a need its progress, deadline and the people it benefits."""
-    kinds = {"need": _("需求"), "village": _("贫困村"), "organization": _("帮扶方")}
+    kinds = {kind: str(label) for kind, label in KIND_LABELS.items()}
     cards = []
     for item in results.items:  # the index's stored fields, a dict per result
         status = ""
@@ -127,4 +128,5 @@ def search_page():
         "search/results.html", params=params, results=results, message=PROBLEMS[problem]() if problem else None,
         provinces=_options(None), prefectures=prefectures, counties=counties, selected=selected,
         categories=[(c.value, label) for c, label in CATEGORY_LABELS.items()], statuses=statuses, sorts=list(SORT_LABELS.items()),
+        kinds=list(KIND_LABELS.items()),
     )
