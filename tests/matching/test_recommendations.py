@@ -171,6 +171,30 @@ def test_each_need_on_a_page_gets_its_own_reasons_though_the_page_words_them_onc
             "杭州市帮扶恩施土家族苗族自治州 · 东西部扶贫协作", "浙江省帮扶四川省 · 东西部扶贫协作"} <= said
 
 
+def test_the_listed_page_shows_what_the_needs_themselves_say(any_app):
+    """The recommendations page reads its needs as rows (ListedNeed), not Needs: on the first page, read
+    with the ranking, and on a later one, read by id, each shows the same title, figures, place and
+    reasons as the Need, a municipality's village (no prefecture between 重庆市 and 万州区) included."""
+    places = Places()
+    places.need(ZHAOJUE, days=5)
+    places.need(pad("500101"), village_name="重庆的村", pledged=2_000_000)
+    places.need(ENSHI, **job_fields())
+    places.need(HUOQIU, days=9)
+    org = factories.organization(province=factories.ZHEJIANG, prefecture=factories.HANGZHOU)
+
+    def shown(items):
+        return [(n.id, n.title, n.category_label, n.unit, n.target, n.pledged, n.remaining, n.deadline,
+                 n.village.name, n.village.place_name, [(x.code, x.text) for x in r.reasons])
+                for r in items for n in [r.need]]
+
+    for page, per_page in ((1, 4), (2, 2)):
+        listed = recommend.needs_for(org, page=page, per_page=per_page, listed=True).items
+        assert all(isinstance(r.need, recommend.ListedNeed) for r in listed)
+        assert shown(listed) == shown(recommend.needs_for(org, page=page, per_page=per_page).items)
+    places_shown = [r.need.village.place_name for r in recommend.needs_for(org, listed=True).items]
+    assert "重庆市万州区测试镇" in places_shown
+
+
 def test_reasons_follow_the_readers_language(app):
     places = Places()
     places.need(ZHAOJUE)

@@ -34,14 +34,14 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import (Integer, String, and_, bindparam, case, cast, exists, false, func, literal, literal_column, not_, null,
                         or_, select, true, union_all)
-from sqlalchemy.orm import aliased, joinedload, load_only
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..needs.models import CATEGORY_LABELS, Category, Need, NeedStatus, Unit
 from ..organizations.models import Organization
 from ..regions.services import division_name
 from ..timeutil import local_date_today
-from ..villages.models import Village
+from ..villages.models import Village, place_of
 from ..verification import VerificationStatus
 from .models import (InvitationStatus, NeedInvitation, OrganizationPreference, Pairing, PairingRule, PairingStatus,
                      PreferenceItem, PreferenceKind)
@@ -430,22 +430,49 @@ def _states_preferences(pref):
     return pref is not None and bool(pref.categories or pref.region_codes or pref.has_budget or pref.job_types)
 
 
+# The columns of a need the recommendations page and the reasons read.
+_LISTED = ("id", "village_id", "province_code", "prefecture_code", "category", "unit", "title", "target", "pledged",
+           "pledged_permille", "deadline", "job_title")
+
+
+class ListedVillage:
+    __slots__ = ("name", "place_name")
+
+    def __init__(self, name, place_name):
+        self.name, self.place_name = name, place_name
+
+
+class ListedNeed:
+    """A need as the recommendations page lists it and its reasons read it: the `_LISTED` columns and its
+    village's name and place, from a row (`_listed_columns`), not a Need. Loading the page's 21 Needs and
+    their Villages through the ORM cost more than the SQL that read them (docs/performance.md)."""
+
+    __slots__ = (*_LISTED, "village")
+
+    remaining = Need.remaining
+    category_label = Need.category_label
+
+    def __init__(self, row):
+        for name in _LISTED:
+            setattr(self, name, getattr(row, name))
+        self.village = ListedVillage(row.village_name, place_of(row.village_province_code, row.village_prefecture_code,
+                                                                row.village_county_code, row.village_township_name))
+
+
 @cache
-def _listed_needs_options():
-    """Loader options for the page's needs with only what the recommendations page and the reasons read:
-    about half of a need's columns and a sixth of its village's (every column costs each row Python work)."""
-    columns = (Need.id, Need.village_id, Need.province_code, Need.prefecture_code, Need.category, Need.unit,
-               Need.title, Need.target, Need.pledged, Need.pledged_permille, Need.deadline, Need.job_title,
-               Need.status)
-    village = (Village.id, Village.name, Village.province_code, Village.prefecture_code, Village.county_code,
-               Village.township_name)
-    return (load_only(*columns), joinedload(Need.village).load_only(*village))
+def _listed_columns():
+    """A listed need's columns and its village's, as ListedNeed reads them (select them from `need` joined
+    to `village`)."""
+    return (*[getattr(Need, name) for name in _LISTED], Village.name.label("village_name"),
+            Village.province_code.label("village_province_code"), Village.prefecture_code.label("village_prefecture_code"),
+            Village.county_code.label("village_county_code"), Village.township_name.label("village_township_name"))
 
 
 @cache
 def _listed_needs():
-    """The needs of a page after the first, by id, loaded as `_listed_needs_options` says."""
-    return select(Need).where(Need.id.in_(bindparam("ids", expanding=True))).options(*_listed_needs_options())
+    """The needs of a page after the first, by id, as rows for ListedNeed."""
+    return (select(*_listed_columns()).join(Village, Village.id == Need.village_id)
+            .where(Need.id.in_(bindparam("ids", expanding=True))))
 
 
 # The ranking's statements, built once per organisation shape ----------------------------------------
@@ -483,8 +510,8 @@ def _preference_key(pref):
 class _Plan:
     """The tiers and, group by group as the ranking asks for them, each group's SELECTs (one, or one per
     deadline band) with the bind parameters `pledged` and `wanted`. Each reads its `wanted` best needs'
-    ids and tiers; with `needs` ("listed": only the columns the page shows, or "whole"), the needs
-    themselves in the same statement, as rows of (Need, *TIERS). That is for the first page, whose
+    ids and tiers; with `needs`, the needs themselves in the same statement: "listed", the columns of
+    `_listed_columns` and the tiers; "whole", rows of (Need, *TIERS). That is for the first page, whose
     rows are all shown: a later page reads every row before it (page 25, 501) and shows 20, so its
     needs are loaded afterwards, by id."""
 
@@ -525,8 +552,11 @@ class _Plan:
         # The ranking reads ids and tiers only (the indexes cover them); the needs are joined to its
         # `wanted` rows after its LIMIT, not carried through its sort.
         ranked = ranked.subquery("ranked")
-        statement = select(Need, *[ranked.c[name] for name in TIERS]).join(ranked, ranked.c.id == Need.id)
-        return statement.options(*_listed_needs_options()) if self._needs == "listed" else statement
+        tiers = [ranked.c[name] for name in TIERS]
+        if self._needs == "listed":
+            return (select(*_listed_columns(), *tiers).join(ranked, ranked.c.id == Need.id)
+                    .join(Village, Village.id == Need.village_id))
+        return select(Need, *tiers).join(ranked, ranked.c.id == Need.id)
 
 
 _plans = OrderedDict()
@@ -569,9 +599,9 @@ def _ranked_rows(plan_group, key, wanted, pledged):
 
 
 def needs_for(org, *, page=1, per_page=20, today=None, listed=False):
-    """A page of open needs ranked for `org`, each with its reasons in the current language. `listed`: load
-    only the needs' columns the recommendations page shows (any other loads when read, one need at a time:
-    the API, which returns whole needs, loads them whole)."""
+    """A page of open needs ranked for `org`, each with its reasons in the current language. `listed`: the
+    needs as ListedNeeds, only what the recommendations page shows; otherwise Needs (the API returns
+    whole needs)."""
     today = today or local_date_today()
     profile = profile_of(org)
     needs = ("listed" if listed else "whole") if page == 1 else None  # read with the ranking (see _Plan)
@@ -581,7 +611,7 @@ def needs_for(org, *, page=1, per_page=20, today=None, listed=False):
     pledged = sorted(profile.pledged_need_ids) or [-1]  # NOT IN (-1) rather than SQLAlchemy's empty-set form
 
     def key(row):
-        return (*[-getattr(row, name) for name in TIERS], row[0].id if needs else row.id)
+        return (*[-getattr(row, name) for name in TIERS], row[0].id if needs == "whole" else row.id)
 
     n = 0
     while len(rows) < wanted and (group := plan.group(n)) is not None:
@@ -589,13 +619,16 @@ def needs_for(org, *, page=1, per_page=20, today=None, listed=False):
         n += 1
     has_more = len(rows) > page * per_page
     rows = rows[(page - 1) * per_page: page * per_page]
-    if needs:
+    if needs == "listed":
+        page_needs = [ListedNeed(row) for row in rows]
+    elif needs == "whole":
         page_needs = [row[0] for row in rows]
     else:
         ids = [row.id for row in rows]
-        found = db.session.scalars(_listed_needs(), {"ids": ids}) if listed else \
-            db.session.scalars(select(Need).where(Need.id.in_(ids)))
-        by_id = {need.id: need for need in found}
+        if listed:
+            by_id = {row.id: ListedNeed(row) for row in db.session.execute(_listed_needs(), {"ids": ids})}
+        else:
+            by_id = {need.id: need for need in db.session.scalars(select(Need).where(Need.id.in_(ids)))}
         page_needs = [by_id[need_id] for need_id in ids]
     items, said = [], ReasonTexts()
     for row, need in zip(rows, page_needs):

@@ -20,6 +20,13 @@ def place_name(province, prefecture, county, township):
     return "".join(part for part in (province, prefecture, county, township) if part)
 
 
+def place_of(province_code, prefecture_code, county_code, township_name):
+    """Village.place_name from a village's columns, for a list read as rows rather than Villages."""
+    return place_name(division_name(province_code),
+                      division_name(prefecture_code) if prefecture_code != province_code else None,
+                      division_name(county_code), township_name)
+
+
 class Village(db.Model):
     __tablename__ = "village"
     __table_args__ = (
@@ -76,8 +83,7 @@ class Village(db.Model):
     @property
     def place_name(self):
         """四川省凉山彝族自治州昭觉县 — the village's place without the village itself."""
-        return place_name(self.province_name, self.prefecture_name, division_name(self.county_code),
-                          self.township_name)
+        return place_of(self.province_code, self.prefecture_code, self.county_code, self.township_name)
 
     @property
     def is_verified(self):
