@@ -57,6 +57,8 @@ def recommendation_items(result):
     from ..needs.views import CATEGORY_COLORS, need_amounts
 
     lacks, view_and_pledge = escape(_("尚缺")), escape(_("查看并认捐"))
+    deadline_text = _("截止 %(date)s")  # translated once, filled in for each card
+    labels = {}  # category → its badge's text, translated once a page
     first = (result.page - 1) * result.per_page + 1
     cards = []
     for rank, r in enumerate(result.items, start=first):
@@ -64,11 +66,12 @@ def recommendation_items(result):
         amount = need_amounts(need)
         link = escape(url_for("needs.show", need_id=need.id))
         village = need.village
-        deadline = escape(_("截止 %(date)s", date=need.deadline.isoformat()))
+        deadline = escape(deadline_text % {"date": need.deadline.isoformat()})
+        label = labels.get(need.category) or labels.setdefault(need.category, escape(need.category_label))
         cards.append(
             f'<li class="card shadow-sm mb-3" data-need-id="{need.id}"><div class="card-body"><div class="row g-3">'
             f'<div class="col-md-8"><div class="small mb-1">'
-            f'<span class="badge text-bg-{CATEGORY_COLORS.get(need.category, "light")}">{escape(need.category_label)}</span> '
+            f'<span class="badge text-bg-{CATEGORY_COLORS.get(need.category, "light")}">{label}</span> '
             f'<span class="va-muted">{escape(village.name)} · {escape(village.place_name)}</span></div>'
             f'<h2 class="h6 mb-2"><span class="va-muted me-1">{rank}.</span><a href="{link}" data-need-link>'
             f'{escape(need.title)}</a></h2>{reason_badges(r.reasons)}</div>'
@@ -124,9 +127,10 @@ def recommendations():
     result = recommend.needs_for(org, page=page, per_page=PER_PAGE, listed=True)
     # The ranking has read the organisation's preference and pending invitations: the page reuses them.
     pending = result.profile.invitations
-    return render_template("matching/recommendations.html", orgs=orgs, org=org, result=result,
-                           invitations=services.pending_invitations(org) if page == 1 and pending else [],
-                           preference=result.profile.preference, reply_form=ReplyForm(), max_page=MAX_PAGE)
+    invitations = services.pending_invitations(org) if page == 1 and pending else []
+    return render_template("matching/recommendations.html", orgs=orgs, org=org, result=result, invitations=invitations,
+                           preference=result.profile.preference, reply_form=ReplyForm() if invitations else None,
+                           max_page=MAX_PAGE)
 
 
 def _member_org(org_id):
