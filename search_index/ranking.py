@@ -184,7 +184,7 @@ def stored_fields(searcher: Any, docnum: int) -> dict[str, Any]:
     return searcher.stored_fields(docnum)
 
 
-_lengths_cache: OrderedDict[tuple, list] = OrderedDict()
+_lengths_cache: OrderedDict[tuple, tuple] = OrderedDict()
 CACHE_LENGTHS = 64  # (segment, field) columns
 
 
@@ -205,7 +205,10 @@ def _length_reader(subsearcher: Any, fieldname: str, fallback: Any) -> Any:
     column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
     if column is None:
         return fallback
-    lengths = [byte_to_length(b) if b else None for b in (column[i] for i in range(reader.doc_count_all()))]
+    # A tuple, not a list: the garbage collector stops tracking a tuple of numbers after the first collection
+    # that sees it, whereas a full collection traverses a list's half a million items every time (a
+    # 15-30 ms pause in the worker at campaign scale: docs/performance.md, eighth session).
+    lengths = tuple(byte_to_length(b) if b else None for b in (column[i] for i in range(reader.doc_count_all())))
     with _lock:
         _lengths_cache[key] = lengths
         while len(_lengths_cache) > CACHE_LENGTHS:
@@ -349,13 +352,16 @@ def _signatures(subsearcher: Any, segment: Any, terms: tuple, scorers: list) -> 
     members: dict[int, int] = {}
     for sig, sig_docs in enumerate(docs):
         members.update(zip(sig_docs, repeat(sig)))  # one int object per signature
-    found = (members, docs, signatures)
+    # Kept as tuples, as everything in the cache: the garbage collector stops tracking a tuple of numbers
+    # (and a dict of them) once a collection has seen it, but traverses each item of a list in every full
+    # collection, which paused a worker for every document the cache held (performance.md, eighth session).
+    found = (members, tuple(map(tuple, docs)), tuple(signatures))
     if key is not None:
         _put(key, found, len(members) * SIGNATURES_COST)
     return found
 
 
-def _ranked(segment: Any, terms: tuple, scorers: list, signatures: list) -> tuple[list[float], list[int], list[float]]:
+def _ranked(segment: Any, terms: tuple, scorers: list, signatures: tuple) -> tuple[tuple, tuple, tuple]:
     """(score per signature + [0.0], signatures best first, their scores) for the scorers' statistics."""
     params = tuple(_params(scorer) for scorer in scorers)
     key = ("ranked", segment, terms, params) if segment is not None and None not in params else None
@@ -378,7 +384,7 @@ def _ranked(segment: Any, terms: tuple, scorers: list, signatures: list) -> tupl
     order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)
     heads = [scores[sig] for sig in order]
     scores.append(0.0)
-    found = (scores, order, heads)
+    found = (tuple(scores), tuple(order), tuple(heads))  # tuples: see _signatures
     if key is not None:
         _put(key, found, len(scores) / 10)
     return found
