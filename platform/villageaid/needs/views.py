@@ -85,9 +85,14 @@ def progress_row(label, figure, share, css, height, line_class="", data=""):
 
 def need_status_badge(need):
     """The status as a coloured badge (a function: lists call it for every row)."""
-    color = STATUS_COLORS.get(need.status, "secondary")
-    return Markup(f'<span class="badge text-bg-{escape(color)}" data-status="{escape(need.status)}">'
-                  f'{escape(need.status_label)}</span>')
+    return status_badge(need.status)
+
+
+def status_badge(status, css=""):
+    """A need status (its value) as a coloured badge, `css` added to its classes: for lists without Needs."""
+    color = STATUS_COLORS.get(status, "secondary")
+    return Markup(f'<span class="badge text-bg-{escape(color)}{css}" data-status="{escape(status)}">'
+                  f'{escape(STATUS_LABELS[NeedStatus(status)])}</span>')
 
 
 @bp.record_once

@@ -7,7 +7,8 @@ from markupsafe import Markup, escape
 
 import search_index
 
-from ..needs.models import CATEGORY_LABELS, STATUS_COLORS, STATUS_LABELS, NeedStatus
+from ..needs.models import CATEGORY_LABELS, STATUS_LABELS, NeedStatus
+from ..needs.views import status_badge
 from ..regions import services as regions
 from ..regions.models import Level
 from ..regions.views import choices as region_choices
@@ -64,8 +65,7 @@ def result_items(results):
     for item in results.items:  # the index's stored fields, a dict per result
         status = ""
         if item["kind"] == "need" and item["status"] in STATUS_LABELS:
-            status = (f'<span class="badge text-bg-{STATUS_COLORS.get(item["status"], "secondary")} me-1" '
-                      f'data-status="{escape(item["status"])}">{escape(STATUS_LABELS[item["status"]])}</span>')
+            status = status_badge(item["status"], " me-1")
         snippet = f'<div class="small mt-1">{item["snippet"]}</div>' if item["snippet"] else ""
         figures = ""
         if item["kind"] == "need":
